@@ -1,0 +1,53 @@
+// Domain records shared by the collector, store, forecaster, partitioner and router.
+
+/** One collector observation of one VM (rates from deltas between ticks). */
+export interface VmSample {
+  vm: string; // domain name
+  uuid: string;
+  ts: number; // unix seconds
+  cpuCores: number | null; // Δcpu.time/Δt; null on a new baseline
+  memoryMiB: number | null; // balloon.current − balloon.unused, else rss
+  vcpus: number | null;
+  memoryCurrentMiB: number | null; // balloon.current
+  netRxBps: number | null;
+  netTxBps: number | null;
+  blockRdBps: number | null;
+  blockWrBps: number | null;
+}
+
+/** A 5-minute rollup of a series (per VM or per class). */
+export interface Rollup {
+  series: string; // 'vm:<name>' | 'class:<name>' | 'tenant:<t>' | 'app:<a>'
+  ts: number; // bucket start, unix seconds, multiple of 300
+  cpuMean: number;
+  cpuMax: number;
+  cpuP95: number;
+  memMean: number;
+  memMax: number;
+  memP95: number;
+  netBps: number;
+  diskBps: number;
+  samples: number;
+}
+
+export const ROLLUP_SECONDS = 300;
+
+export type Horizon = '5m' | '30m' | '24h';
+export const HORIZON_STEPS: Record<Horizon, number> = { '5m': 1, '30m': 6, '24h': 288 };
+export const QUANTILES = [0.5, 0.9, 0.95, 0.99] as const;
+export type Quantile = (typeof QUANTILES)[number];
+
+/** Forecast of one resource of one series over one horizon (DESIGN.md, step 2). */
+export interface LoadPrediction {
+  series: string;
+  resource: 'cpu' | 'memory'; // cores | MiB
+  horizon: Horizon;
+  origin: number; // unix seconds
+  peakLoad: number; // the configured quantile of the peak
+  averageLoad: number;
+  trend: number; // units per hour, over the recent window
+  distribution: Record<string, number>; // quantile ("0.5","0.9","0.95","0.99") -> peak
+  model: string; // which model produced it (selected)
+  /** 0..1; low when the history is short (widens the buffer) */
+  confidence: number;
+}
