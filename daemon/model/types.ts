@@ -51,3 +51,32 @@ export interface LoadPrediction {
   /** 0..1; low when the history is short (widens the buffer) */
   confidence: number;
 }
+
+/** The general-purpose zone: what the classes' zones leave of the host. */
+export const GENERAL_ZONE_NAME = 'general';
+
+/** libvirt resource partition of a zone (a cgroup subtree under /machine). */
+export function partitionOf(zone: string): string {
+  return `/machine/virtzone-${zone}`;
+}
+
+/**
+ * A zone as the router and the surfaces see it at one moment: its allocation (from
+ * the current plan), what its member VMs are provisioned with and actually use, and
+ * whether the auto-scaler has run out of options for it.
+ */
+export interface ZoneState {
+  name: string; // class name or 'general'
+  /** 0 = highest priority; 'general' comes after every class */
+  rank: number;
+  partition: string;
+  allocation: { cpuCores: number; memoryMiB: number };
+  /** sum of member VMs' provisioned vCPUs and memory */
+  provisioned: { cpuCores: number; memoryMiB: number };
+  /** latest measured use of the member VMs */
+  used: { cpuCores: number; memoryMiB: number };
+  /** forecast peak over the planning horizon, when a forecast exists */
+  forecastPeak?: { cpuCores: number; memoryMiB: number };
+  vms: string[];
+  exhausted: boolean;
+}
