@@ -19,19 +19,19 @@ export type ResourceAmount = Static<typeof ResourceAmountSchema>;
 
 export const PoolSchema = Type.Object(
   {
-    template: Type.String({ minLength: 1, description: 'path of a libvirt domain XML template; {{name}} is replaced by the member name' }),
+    template: Type.String({ minLength: 1, description: 'path of a libvirt domain XML template; {{name}} is replaced by the member name', examples: ['/etc/virtzone/templates/gold-worker.xml'] }),
     min: Type.Integer({ minimum: 0, default: 0, description: 'fewest members the auto-scaler keeps' }),
     max: Type.Integer({ minimum: 0, default: 0, description: 'most members the auto-scaler creates' }),
     shutdownTimeoutSeconds: Type.Integer({ minimum: 1, default: 120, description: 'graceful shutdown wait before destroy' }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'a pool of identical VMs the auto-scaler adds under sustained high load and removes (only those it created) under sustained low load' },
 );
 
 export const ClassSchema = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$', description: 'class and zone name; also the partition /machine/virtzone-<name>' }),
     buffer: Type.Number({ minimum: 0, maximum: 10, default: 0.2, description: 'headroom over the predicted peak: zone = peak x (1 + buffer)' }),
-    floor: ResourceAmountSchema,
+    floor: Type.Object(ResourceAmountSchema.properties, { additionalProperties: false, default: {}, description: 'the least this zone is given, whatever the forecast says' }),
     pool: Type.Optional(PoolSchema),
   },
   { additionalProperties: false },
@@ -40,9 +40,9 @@ export type ClassConfig = Static<typeof ClassSchema>;
 
 export const RuleSchema = Type.Object(
   {
-    tenant: Type.Optional(Type.String({ minLength: 1 })),
-    app: Type.Optional(Type.String({ minLength: 1 })),
-    class: Type.String({ minLength: 1, description: 'a configured class name, or "general"' }),
+    tenant: Type.Optional(Type.String({ minLength: 1, description: 'match requests from this tenant', examples: ['acme'] })),
+    app: Type.Optional(Type.String({ minLength: 1, description: 'match requests for this app', examples: ['web'] })),
+    class: Type.String({ minLength: 1, description: 'a configured class name, or "general"', examples: ['gold'] }),
   },
   { additionalProperties: false },
 );
@@ -52,113 +52,127 @@ export const ConfigSchema = Type.Object(
     libvirt: Type.Object(
       {
         uri: Type.String({ minLength: 1, default: 'qemu:///system', description: 'libvirt connection URI' }),
-        keepaliveIntervalSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 5 }),
-        keepaliveCount: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
-        reconnectInitialMs: Type.Integer({ minimum: 10, default: 500 }),
-        reconnectMaxMs: Type.Integer({ minimum: 100, default: 30000 }),
+        keepaliveIntervalSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 5, description: 'seconds between libvirt keepalive probes on an idle connection' }),
+        keepaliveCount: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'unanswered keepalive probes before the connection counts as lost and a reconnect starts' }),
+        reconnectInitialMs: Type.Integer({ minimum: 10, default: 500, description: 'first wait before reconnecting to libvirtd; doubles after each failed attempt' }),
+        reconnectMaxMs: Type.Integer({ minimum: 100, default: 30000, description: 'longest wait between two reconnect attempts' }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'the connection to the hypervisor (libvirt)' },
     ),
     store: Type.Object(
       {
-        path: Type.String({ minLength: 1, default: '/var/lib/virtzone/virtzone.db' }),
-        rawRetentionHours: Type.Number({ exclusiveMinimum: 0, default: 48 }),
-        rollupRetentionDays: Type.Number({ exclusiveMinimum: 0, default: 90 }),
+        path: Type.String({ minLength: 1, default: '/var/lib/virtzone/virtzone.db', description: 'SQLite database file (WAL: the -wal and -shm files sit next to it)' }),
+        rawRetentionHours: Type.Number({ exclusiveMinimum: 0, default: 48, description: 'raw per-tick samples are kept this long' }),
+        rollupRetentionDays: Type.Number({ exclusiveMinimum: 0, default: 90, description: '5-minute rollups (what the forecaster trains on) are kept this long' }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'the SQLite database' },
     ),
     collect: Type.Object(
       {
-        intervalSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 10 }),
+        intervalSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 10, description: 'seconds between collector ticks (one all-domain stats call each)' }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'the utilization collector' },
     ),
     classes: Type.Array(ClassSchema, {
       minItems: 1,
       default: [{ name: 'gold' }, { name: 'silver' }, { name: 'bronze' }],
       description: 'priority classes, highest first',
     }),
-    rules: Type.Array(RuleSchema, { default: [], description: 'tenant/app -> class mapping, first match wins' }),
+    rules: Type.Array(RuleSchema, { default: [], description: 'tenant/app -> class mapping, first match wins', examples: [[{ tenant: 'acme', app: 'web', class: 'gold' }, { app: 'batch', class: 'general' }]] }),
     host: Type.Object(
       {
         reserve: Type.Object(
           { cpuCores: NonNegative('kept for the host itself', 1), memoryMiB: NonNegative('kept for the host itself', 1024) },
-          { additionalProperties: false, default: {} },
+          { additionalProperties: false, default: {}, description: 'kept back for the host itself (never given to any zone)' },
         ),
-        cpuOvercommit: Type.Number({ minimum: 1, maximum: 16, default: 1 }),
+        cpuOvercommit: Type.Number({ minimum: 1, maximum: 16, default: 1, description: 'CPU overcommit ratio: the zones share (host cores - reserve) x this' }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'the host\'s capacity as the partitioner sees it' },
     ),
     partitioner: Type.Object(
       {
-        quantile: Type.Union([Type.Literal(0.5), Type.Literal(0.9), Type.Literal(0.95), Type.Literal(0.99)], { default: 0.95 }),
-        horizon: Type.Union([Type.Literal('5m'), Type.Literal('30m'), Type.Literal('24h')], { default: '30m' }),
+        quantile: Type.Union([Type.Literal(0.5), Type.Literal(0.9), Type.Literal(0.95), Type.Literal(0.99)], { default: 0.95, description: 'forecast quantile of the peak a zone is sized for (0.95: the zone covers the peak about 95% of the time)' }),
+        horizon: Type.Union([Type.Literal('5m'), Type.Literal('30m'), Type.Literal('24h')], { default: '30m', description: 'forecast horizon the zones are sized for' }),
         lowConfidenceBufferMultiplier: Type.Number({ minimum: 1, maximum: 10, default: 2, description: 'buffer multiplier when history is short (VPA-style confidence)' }),
         memoryMarginMiB: NonNegative('memory never ballooned below use + this', 256),
         memoryMarginFraction: Fraction('... and never below use x (1 + this)', 0.1),
+        vmMemoryFloorMiB: NonNegative('no VM is ballooned below this (a VM may set its own floor in its metadata)', 512),
+        vmMinVcpus: Type.Integer({ minimum: 1, default: 1, description: 'no VM is shrunk below this many vCPUs' }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'sizing the zones from the forecast' },
     ),
     apply: Type.Object(
       {
         maxStepFraction: Fraction('largest share of a VM size changed in one step', 0.25),
         minChangeMemoryMiB: NonNegative('smaller memory changes are skipped', 64),
         minChangeCpuShares: NonNegative('smaller shares changes are skipped', 64),
-        verifyTimeoutMs: Type.Integer({ minimum: 0, default: 5000 }),
-        unplugTimeoutMs: Type.Integer({ minimum: 0, default: 5000 }),
+        verifyTimeoutMs: Type.Integer({ minimum: 0, default: 5000, description: 'how long a change may take to show when the domain is read back (balloon, vCPUs)' }),
+        unplugTimeoutMs: Type.Integer({ minimum: 0, default: 5000, description: 'how long a best-effort vCPU hot-unplug may take before it is given up' }),
+        maxStepsPerVm: Type.Integer({ minimum: 1, maximum: 100, default: 8, description: 'bounded steps per VM in one apply (the auto-scaler uses 1 per tick)' }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'carrying out a plan on the VMs (bounded, verified, rolled back on failure)' },
     ),
     autoscaler: Type.Object(
       {
-        intervalSeconds: Type.Number({ minimum: 1, default: 30 }),
+        intervalSeconds: Type.Number({ minimum: 1, default: 30, description: 'seconds between auto-scaler ticks' }),
         highWater: Fraction('grow above this utilization', 0.85),
         lowWater: Fraction('shrink below this utilization', 0.5),
-        cooldownSeconds: Type.Number({ minimum: 0, default: 300 }),
-        sustainTicks: Type.Integer({ minimum: 1, default: 2 }),
-        enabled: Type.Boolean({ default: true }),
+        cooldownSeconds: Type.Number({ minimum: 0, default: 300, description: 'least time between two shrinks of one zone' }),
+        sustainTicks: Type.Integer({ minimum: 1, default: 2, description: 'ticks a zone must stay past a water mark before the auto-scaler acts (hysteresis)' }),
+        growCooldownSeconds: Type.Number({ minimum: 0, default: 60, description: 'least time between two grows of one zone (shrinks wait cooldownSeconds)' }),
+        enabled: Type.Boolean({ default: true, description: 'false: zones are monitored and reported but never resized automatically' }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'the zone monitor and auto-scaler' },
+    ),
+    zones: Type.Object(
+      {
+        manageCgroups: Type.Boolean({ default: true, description: 'create the zones\' resource partitions and set zone-level limits' }),
+        cgroupRoot: Type.String({ minLength: 1, default: '/sys/fs/cgroup', description: 'where the cgroup hierarchies are mounted' }),
+        layout: Type.Union([Type.Literal('auto'), Type.Literal('cgroupfs'), Type.Literal('systemd')], { default: 'auto', description: 'how libvirt names partitions: cgroupfs = <name>.partition dirs, systemd = machine-<name>.slice units' }),
+        systemdUnitDir: Type.String({ minLength: 1, default: '/run/systemd/system', description: 'where slice units are written on systemd hosts' }),
+        vmOverheadMiB: NonNegative('per-VM QEMU overhead added to a zone memory limit', 256),
+      },
+      { additionalProperties: false, default: {}, description: 'the zones\' resource partitions (cgroups) on the host' },
     ),
     forecast: Type.Object(
       {
         schedule: Type.String({ minLength: 1, default: '0 3 * * *', description: 'cron for nightly training (local time)' }),
         country: Type.String({ default: 'NL', description: 'date-holidays country code' }),
-        region: Type.Optional(Type.String()),
-        refreshMinutes: Type.Number({ minimum: 1, default: 5 }),
-        epochs: Type.Integer({ minimum: 1, maximum: 1000, default: 8 }),
+        region: Type.Optional(Type.String({ description: 'date-holidays region (e.g. a state) within the country, for regional holidays', examples: ['BY'] })),
+        refreshMinutes: Type.Number({ minimum: 1, default: 5, description: 'minutes between two forecast refreshes from the trained models' }),
+        epochs: Type.Integer({ minimum: 1, maximum: 1000, default: 8, description: 'LSTM training epochs per series per night' }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'the load forecaster (trained nightly)' },
     ),
     api: Type.Object(
       {
-        socket: Type.String({ minLength: 1, default: '/run/virtzone/virtzoned.sock' }),
-        socketMode: Type.String({ pattern: '^0?[0-7]{3}$', default: '0660' }),
-        socketGroup: Type.Optional(Type.String({ minLength: 1 })),
-        listen: Type.Optional(Type.String({ pattern: '^(127\\.\\d+\\.\\d+\\.\\d+|localhost|\\[::1\\]):\\d{1,5}$', description: 'loopback HOST:PORT' })),
-        tokenFile: Type.Optional(Type.String({ minLength: 1 })),
-        bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10485760, default: 262144 }),
-        defaultTtlSeconds: Type.Integer({ minimum: 1, maximum: 604800, default: 600 }),
+        socket: Type.String({ minLength: 1, default: '/run/virtzone/virtzoned.sock', description: 'Unix socket of the HTTP API (the CLI\'s default --socket)' }),
+        socketMode: Type.String({ pattern: '^0?[0-7]{3}$', default: '0660', description: 'permissions of the socket file, octal; 0660 lets members of the socket\'s group use the CLI' }),
+        socketGroup: Type.Optional(Type.String({ minLength: 1, description: "group that owns the socket (the daemon must be a member); unset: the daemon's own group (virtzone)", examples: ['virtzone'] })),
+        listen: Type.Optional(Type.String({ pattern: '^(127\\.\\d+\\.\\d+\\.\\d+|localhost|\\[::1\\]):\\d{1,5}$', description: 'also serve the API on this loopback HOST:PORT (bearer token required)', examples: ['127.0.0.1:8750'] })),
+        tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the bearer token for api.listen (required with it; keep it mode 0640, root:virtzone)', examples: ['/etc/virtzone/api-token'] })),
+        bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10485760, default: 262144, description: 'largest request body accepted' }),
+        defaultTtlSeconds: Type.Integer({ minimum: 1, maximum: 604800, default: 600, description: 'lifetime of a placement reservation whose request gives none' }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'the HTTP API: a Unix socket, and optionally loopback TCP with a bearer token' },
     ),
     overflow: Type.Object(
       {
-        policy: Type.Union([Type.Literal('probabilistic'), Type.Literal('quota')], { default: 'probabilistic' }),
+        policy: Type.Union([Type.Literal('probabilistic'), Type.Literal('quota')], { default: 'probabilistic', description: 'probabilistic: grant with a probability that falls with free capacity (subject of US patent 8,667,499, active); quota: deterministic per-class quotas (patent-free)' }),
         threshold: Fraction('free share below which grants become probabilistic', 0.2),
         exponent: Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 2, description: 'curve shape: p = (free/threshold)^(exponent / weight)' }),
-        retryAfterSeconds: Type.Integer({ minimum: 1, default: 60 }),
+        retryAfterSeconds: Type.Integer({ minimum: 1, default: 60, description: 'retry hint sent with a denial' }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'the overflow manager: requests that no zone can take after auto-scaling' },
     ),
     log: Type.Object(
       {
         level: Type.Union(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-          { default: 'info' },
+          { default: 'info', description: 'least severe level that is logged' },
         ),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: 'logging: pino JSON lines on stdout, which systemd hands to the journal' },
     ),
   },
   { additionalProperties: false },

@@ -3,10 +3,11 @@
 // README: "Timestamp [ms]" is really Unix seconds, repeated timestamps, gaps, usage
 // above 100%, and rows with 0 cores / 0 capacity / 0 memory. Rows it cannot use are
 // reported with a reason, never silently dropped.
-import { createReadStream, readdirSync, statSync } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import { createInterface } from 'node:readline';
-import { basename, join } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { gunzip, constants as zlibConstants } from 'node:zlib';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
 
 export interface TraceRow {
   ts: number; // unix seconds
@@ -23,6 +24,7 @@ export interface TraceRow {
 }
 
 export interface RowRejection {
+  /** the file's path as listed (listBitbrainsVms joins it onto the folder given) */
   file: string;
   line: number;
   reason: string;
@@ -37,6 +39,20 @@ export interface TraceVm {
 
 const FILE_RE = /^(\d+)\.csv(\.gz)?$/;
 const COLUMNS = 11;
+/** Column names as the files' header spells them (for rejection reasons). */
+export const BITBRAINS_COLUMNS = [
+  'Timestamp [ms]',
+  'CPU cores',
+  'CPU capacity provisioned [MHZ]',
+  'CPU usage [MHZ]',
+  'CPU usage [%]',
+  'Memory capacity provisioned [KB]',
+  'Memory usage [KB]',
+  'Disk read throughput [KB/s]',
+  'Disk write throughput [KB/s]',
+  'Network received throughput [KB/s]',
+  'Network transmitted throughput [KB/s]',
+] as const;
 
 /** Finds every VM's files below `dir` (recursively), merging months of the same id. */
 export function listBitbrainsVms(dir: string): TraceVm[] {
@@ -72,17 +88,31 @@ export function memoryMiBInUse(row: TraceRow): number {
   return row.memUsageKiB > 0 ? row.memUsageKiB / 1024 : 0;
 }
 
+/**
+ * Why a parsed row is not a measurement, or null when it is one. Rows with 0 cores and
+ * 0 MHz capacity carry no CPU figure at all (VMs 44, 45, 48 report only such rows until
+ * they are provisioned, and some September files interleave them with real rows at the
+ * same timestamps): kept, they would read as "idle" and halve averages of duplicates.
+ * 0 memory *usage* alone is kept: it is what those VMs report.
+ */
+export function unusableReason(row: TraceRow): string | null {
+  if (row.cores <= 0 && row.capacityMhz <= 0 && row.memProvisionedKiB <= 0) return 'VM not provisioned (0 cores, 0 MHz, 0 KB memory)';
+  if (row.cores <= 0 || row.capacityMhz <= 0) return 'no CPU provisioned (0 cores or 0 MHz capacity)';
+  return null;
+}
+
 /** Parses one data line; returns the row or the reason it was rejected. */
 export function parseBitbrainsLine(line: string): TraceRow | string {
   const parts = line.split(';');
   if (parts.length !== COLUMNS) return `expected ${COLUMNS} fields, found ${parts.length}`;
   const v = new Array<number>(COLUMNS);
   for (let i = 0; i < COLUMNS; i++) {
-    const s = parts[i].trim();
-    if (s === '') return `field ${i + 1} is empty`;
-    const n = Number(s);
-    if (!Number.isFinite(n)) return `field ${i + 1} is not a number: ${JSON.stringify(s.slice(0, 20))}`;
-    if (n < 0) return `field ${i + 1} is negative: ${n}`;
+    // Number() skips the tab after each ';' itself; '' and blanks also give 0, so only a
+    // 0 needs the (rarer, slower) emptiness check.
+    const n = Number(parts[i]);
+    if (n === 0 && parts[i].trim() === '') return `field ${i + 1} (${BITBRAINS_COLUMNS[i]}) is empty`;
+    if (!Number.isFinite(n)) return `field ${i + 1} (${BITBRAINS_COLUMNS[i]}) is not a number: ${JSON.stringify(parts[i].trim().slice(0, 20))}`;
+    if (n < 0) return `field ${i + 1} (${BITBRAINS_COLUMNS[i]}) is negative: ${n}`;
     v[i] = n;
   }
   // The header calls it milliseconds, but the values are Unix seconds. Accept real
@@ -90,7 +120,7 @@ export function parseBitbrainsLine(line: string): TraceRow | string {
   let ts = v[0];
   if (ts > 1e11) ts = Math.floor(ts / 1000);
   if (ts < 1e8) return `timestamp out of range: ${v[0]}`;
-  return {
+  const row: TraceRow = {
     ts: Math.floor(ts),
     cores: v[1],
     capacityMhz: v[2],
@@ -103,6 +133,7 @@ export function parseBitbrainsLine(line: string): TraceRow | string {
     netRxKBps: v[9],
     netTxKBps: v[10],
   };
+  return unusableReason(row) ?? row;
 }
 
 export interface ReadResult {
@@ -111,42 +142,52 @@ export interface ReadResult {
   linesRead: number;
 }
 
-/** Streams one file (gzip decided by its magic bytes, not its name). */
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * The text of one file, gunzipped when it starts with the gzip magic (whatever its
+ * name). A truncated or corrupt gzip yields what could be decompressed plus an error.
+ */
+async function readText(file: string): Promise<{ text: string; error?: string }> {
+  const buf = await readFile(file);
+  if (!(buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b)) return { text: buf.toString('utf8') };
+  try {
+    return { text: (await gunzipAsync(buf)).toString('utf8') };
+  } catch (err) {
+    // decompress again without insisting on a complete stream, to keep what is there
+    let partial = '';
+    try {
+      partial = (await gunzipAsync(buf, { finishFlush: zlibConstants.Z_SYNC_FLUSH })).toString('utf8');
+    } catch {
+      /* nothing recoverable */
+    }
+    return { text: partial, error: (err as Error).message };
+  }
+}
+
+/** Reads one file (gzip decided by its magic bytes, not its name). */
 export async function readBitbrainsFile(file: string): Promise<ReadResult> {
   const rows: TraceRow[] = [];
   const rejected: RowRejection[] = [];
-  let lineNo = 0;
   let linesRead = 0;
-  const gz = await isGzip(file);
-  const input = gz ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  try {
-    for await (const line of rl) {
-      lineNo++;
-      if (lineNo === 1 && /^\s*Timestamp/i.test(line)) continue; // header
-      if (line.trim() === '') continue;
-      linesRead++;
-      const r = parseBitbrainsLine(line);
-      if (typeof r === 'string') rejected.push({ file: basename(file), line: lineNo, reason: r });
-      else rows.push(r);
-    }
-  } catch (err) {
-    // A truncated gzip member keeps the rows read so far and reports the rest.
-    rejected.push({ file: basename(file), line: lineNo + 1, reason: `unreadable: ${(err as Error).message}` });
+  const { text, error } = await readText(file);
+  const lines = text.split('\n');
+  // a partial last line of a truncated file is not a row
+  if (error !== undefined && lines.length > 0) lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i];
+    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1); // CRLF
+    if (i === 0 && /^\s*Timestamp/i.test(line)) continue; // header
+    if (line.trim() === '') continue;
+    linesRead++;
+    const r = parseBitbrainsLine(line);
+    if (typeof r === 'string') rejected.push({ file, line: i + 1, reason: r });
+    else rows.push(r);
+  }
+  if (error !== undefined) {
+    rejected.push({ file, line: lines.length + 1, reason: `unreadable: ${error}` });
   }
   return { rows, rejected, linesRead };
-}
-
-async function isGzip(file: string): Promise<boolean> {
-  const { open } = await import('node:fs/promises');
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(buf, 0, 2, 0);
-    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
-  } finally {
-    await fh.close();
-  }
 }
 
 /** All rows of one VM, all months merged, sorted by time (duplicates kept; callers decide). */

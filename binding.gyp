@@ -1,0 +1,22 @@
+{
+  # The libvirt binding: a small N-API addon over libvirt's C API (see daemon/host/native/).
+  # Build: `npm run build:native` (node-gyp rebuild); output build/Release/virtzone_libvirt.node.
+  "targets": [
+    {
+      "target_name": "virtzone_libvirt",
+      "sources": [
+        "daemon/host/native/addon.cc",
+        "daemon/host/native/connection.cc",
+        "daemon/host/native/errors.cc",
+        "daemon/host/native/event_loop.cc",
+        "daemon/host/native/typed_params.cc"
+      ],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc": ["-Wall", "-Wextra", "-Wno-unused-parameter", "<!@(pkg-config --cflags libvirt)"],
+      "libraries": ["<!@(pkg-config --libs libvirt)"]
+    }
+  ]
+}

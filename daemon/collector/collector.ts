@@ -1,0 +1,180 @@
+// The collector: one tick = one all-domain stats call, one VmSample per domain, one
+// store transaction. It keeps the previous snapshot of each domain (for rates) and each
+// domain's membership (class, tenant, app from its virtzone metadata), cached per uuid and
+// dropped when libvirt reports the domain (re)defined or undefined.
+import type { DomainInfo, DomainStats, HostAdapter, HostEvent } from '../host/types.js';
+import type { Store, VmObservation, TickWrite } from '../store/store.js';
+import { baselineReason, computeSample, type StatsSnapshot } from './sample.js';
+import { membershipFromMetadata, NO_MEMBERSHIP, type VmMembership } from './zone-metadata.js';
+
+/** The logging the collector needs (pino's Logger fits). */
+export interface CollectorLog {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLog: CollectorLog = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface CollectorOptions {
+  /** the current host connection (the supervisor's), or null while disconnected */
+  host: () => HostAdapter | null | undefined;
+  store: Pick<Store, 'recordTick'>;
+  log?: CollectorLog;
+  /** wall clock in unix ms (injected by tests) */
+  clock?: () => number;
+}
+
+export interface TickReport {
+  /** tick time, unix ms */
+  at: number;
+  domains: number;
+  /** domains whose rates start over this tick (new, restarted, redefined) */
+  newBaselines: number;
+  /** domains seen last tick and gone now */
+  vanished: number;
+  samples: number;
+  rollups: number;
+  /** time spent waiting for libvirt, and in the whole tick, ms */
+  statsMs: number;
+  totalMs: number;
+}
+
+export class HostUnavailableError extends Error {
+  constructor() {
+    super('libvirt connection is not available');
+    this.name = 'HostUnavailableError';
+  }
+}
+
+export class Collector {
+  private readonly getHost: () => HostAdapter | null | undefined;
+  private readonly store: Pick<Store, 'recordTick'>;
+  private readonly log: CollectorLog;
+  private readonly clock: () => number;
+  private prev = new Map<string, StatsSnapshot>(); // by domain name
+  private readonly membership = new Map<string, VmMembership>(); // by uuid
+  private subscribed: { host: HostAdapter; off: () => void } | null = null;
+
+  constructor(opts: CollectorOptions) {
+    this.getHost = opts.host;
+    this.store = opts.store;
+    this.log = opts.log ?? silentLog;
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  /** Forget a domain's cached membership (e.g. after its metadata was changed). */
+  forget(uuid: string): void {
+    this.membership.delete(uuid);
+  }
+
+  /** Drop every cached membership; the next tick reads all metadata again. */
+  forgetAll(): void {
+    this.membership.clear();
+  }
+
+  /** Stop listening to host events. */
+  close(): void {
+    this.subscribed?.off();
+    this.subscribed = null;
+  }
+
+  /**
+   * One collection: stats of all domains, a sample each, written in one transaction.
+   * Throws when libvirt or the store fails; the routine logs it and tries next interval.
+   */
+  async tick(now: number = this.clock()): Promise<TickReport> {
+    const started = performance.now();
+    const host = this.getHost();
+    if (!host || !host.isAlive()) throw new HostUnavailableError();
+    this.follow(host);
+
+    const stats = await host.allDomainStats();
+    const statsMs = performance.now() - started;
+    // the stats were read at about the end of the call: time the rates by that instant
+    const readAt = now + statsMs;
+
+    const [members, sizes] = await Promise.all([this.membershipsOf(host, stats), this.sizesIfMissing(host, stats)]);
+
+    const next = new Map<string, StatsSnapshot>();
+    const observations: VmObservation[] = [];
+    let newBaselines = 0;
+    for (const s of stats) {
+      const cur: StatsSnapshot = { t: readAt, stats: s };
+      const prev = this.prev.get(s.name);
+      if (baselineReason(prev, cur) !== null) newBaselines++;
+      const sample = computeSample(prev, cur);
+      sample.ts = Math.floor(now / 1000);
+      const m = members.get(s.uuid) ?? NO_MEMBERSHIP;
+      const info = sizes?.get(s.name);
+      observations.push({
+        sample,
+        class: m.class,
+        tenant: m.tenant,
+        app: m.app,
+        vcpus: s.vcpuCurrent ?? info?.vcpusCurrent ?? null,
+        memoryMiB: s.balloon?.currentKiB !== undefined ? s.balloon.currentKiB / 1024 : info ? info.memoryKiB / 1024 : null,
+      });
+      next.set(s.name, cur);
+    }
+    let vanished = 0;
+    for (const name of this.prev.keys()) if (!next.has(name)) vanished++;
+
+    const written: TickWrite = this.store.recordTick(Math.floor(now / 1000), observations);
+    // only now: a failed write leaves the old baselines, so the next tick spans both
+    this.prev = next;
+    const report: TickReport = {
+      at: now,
+      domains: stats.length,
+      newBaselines,
+      vanished,
+      samples: written.samples,
+      rollups: written.rollups,
+      statsMs,
+      totalMs: performance.now() - started,
+    };
+    this.log.debug({ tick: report }, 'collector tick');
+    return report;
+  }
+
+  /** Subscribe to lifecycle events of the current connection (it changes on reconnect). */
+  private follow(host: HostAdapter): void {
+    if (this.subscribed?.host === host) return;
+    this.subscribed?.off();
+    const off = host.onEvent((e: HostEvent) => {
+      if (e.type === 'domain' && (e.event.kind === 'defined' || e.event.kind === 'undefined')) {
+        this.membership.delete(e.event.uuid);
+      }
+    });
+    this.subscribed = { host, off };
+    // a new connection may follow a libvirtd restart during which domains were redefined
+    this.membership.clear();
+  }
+
+  private async membershipsOf(host: HostAdapter, stats: DomainStats[]): Promise<Map<string, VmMembership>> {
+    const missing = stats.filter((s) => !this.membership.has(s.uuid));
+    const fetched = await Promise.allSettled(missing.map((s) => host.getMetadata(s.name)));
+    fetched.forEach((r, i) => {
+      const s = missing[i];
+      if (r.status === 'fulfilled') this.membership.set(s.uuid, membershipFromMetadata(r.value));
+      // not cached: retried next tick (the domain may have vanished meanwhile)
+      else this.log.debug({ vm: s.name, err: String(r.reason) }, 'cannot read virtzone metadata');
+    });
+    return this.membership;
+  }
+
+  /**
+   * Provisioned sizes come from the stats (vcpu.current, balloon.current). Drivers that
+   * do not report them (libvirt's test driver) get one listDomains() call per tick.
+   */
+  private async sizesIfMissing(host: HostAdapter, stats: DomainStats[]): Promise<Map<string, DomainInfo> | null> {
+    if (stats.every((s) => s.vcpuCurrent !== undefined && s.balloon?.currentKiB !== undefined)) return null;
+    try {
+      return new Map((await host.listDomains()).map((d) => [d.name, d]));
+    } catch (err) {
+      this.log.debug({ err: String(err) }, 'cannot list domains for sizes');
+      return null;
+    }
+  }
+}

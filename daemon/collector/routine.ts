@@ -1,0 +1,128 @@
+// Runs the collector every collect.intervalSeconds, and the store's retention every few
+// ticks. A failed tick is logged and the next one runs on schedule: nothing thrown by a
+// tick or by retention leaves the loop. Ticks never overlap (the next one is scheduled
+// when the current one ends) and stay on the interval grid (a slow tick skips slots
+// rather than drifting).
+import type { Collector, CollectorLog, TickReport } from './collector.js';
+import type { RetentionResult, Store } from '../store/store.js';
+import { silentLog } from './collector.js';
+
+/** setTimeout/clearTimeout, injectable so tests drive time. */
+export interface Timer {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimer: Timer = {
+  setTimeout: (fn, ms) => {
+    const h = setTimeout(fn, ms);
+    h.unref?.();
+    return h;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface CollectorRoutineOptions {
+  collector: Pick<Collector, 'tick'>;
+  intervalSeconds: number;
+  /** retention runs after every `retentionEveryTicks` ticks (0 = never); default ~ every 5 min */
+  store?: Pick<Store, 'runRetention'>;
+  retentionEveryTicks?: number;
+  log?: CollectorLog;
+  timer?: Timer;
+  clock?: () => number;
+  onTick?: (r: TickReport) => void;
+  onError?: (err: unknown) => void;
+}
+
+export class CollectorRoutine {
+  private handle: unknown = null;
+  private running = false;
+  private stopped = true;
+  private ticks = 0;
+  private consecutiveFailures = 0;
+  private inFlight: Promise<void> | null = null;
+  private readonly intervalMs: number;
+  private readonly timer: Timer;
+  private readonly clock: () => number;
+  private readonly log: CollectorLog;
+  private readonly retentionEvery: number;
+
+  constructor(private readonly opts: CollectorRoutineOptions) {
+    if (!(opts.intervalSeconds > 0)) throw new RangeError(`collect.intervalSeconds must be > 0, got ${opts.intervalSeconds}`);
+    this.intervalMs = opts.intervalSeconds * 1000;
+    this.timer = opts.timer ?? realTimer;
+    this.clock = opts.clock ?? Date.now;
+    this.log = opts.log ?? silentLog;
+    this.retentionEvery = opts.store ? (opts.retentionEveryTicks ?? Math.max(1, Math.round(300 / opts.intervalSeconds))) : 0;
+  }
+
+  get failuresInARow(): number {
+    return this.consecutiveFailures;
+  }
+
+  /** Starts ticking: the first tick runs right away. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops the loop and waits for a tick in progress to end. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.handle !== null) this.timer.clearTimeout(this.handle);
+    this.handle = null;
+    await this.inFlight;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.handle = this.timer.setTimeout(() => {
+      this.handle = null;
+      this.inFlight = this.runOnce().finally(() => {
+        this.inFlight = null;
+      });
+    }, delayMs);
+  }
+
+  /** One tick (and retention when due); never rejects. Then schedules the next. */
+  async runOnce(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    const startedAt = this.clock();
+    try {
+      const report = await this.opts.collector.tick(startedAt);
+      if (this.consecutiveFailures > 0) this.log.info({ after: this.consecutiveFailures }, 'collector recovered');
+      this.consecutiveFailures = 0;
+      this.opts.onTick?.(report);
+    } catch (err) {
+      this.consecutiveFailures++;
+      // first failure and then every 10th: a long libvirt outage should not flood the log
+      if (this.consecutiveFailures === 1 || this.consecutiveFailures % 10 === 0) {
+        this.log.warn({ err: errText(err), failures: this.consecutiveFailures }, 'collector tick failed; retrying next interval');
+      }
+      this.opts.onError?.(err);
+    }
+    this.ticks++;
+    if (this.retentionEvery > 0 && this.ticks % this.retentionEvery === 0) this.retention();
+    this.running = false;
+    const elapsed = this.clock() - startedAt;
+    this.schedule(Math.max(0, this.intervalMs - (elapsed % this.intervalMs)));
+  }
+
+  private retention(): RetentionResult | null {
+    try {
+      const r = this.opts.store!.runRetention(Math.floor(this.clock() / 1000));
+      if (r.samplesDeleted + r.rollupsDeleted > 0) this.log.debug({ retention: r }, 'retention');
+      return r;
+    } catch (err) {
+      this.log.warn({ err: errText(err) }, 'retention failed; retrying later');
+      return null;
+    }
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,95 @@
+// Errors of the host layer. LibvirtError carries libvirt's own classification of a failure
+// (numeric code and domain, plus their symbolic names from <libvirt/virterror.h>), copied
+// by the addon on the worker thread right after the failing call: libvirt keeps its last
+// error per thread, so it cannot be fetched later from the main thread.
+
+/** What the addon reports for one libvirt error (see daemon/host/native/errors.cc). */
+export interface LibvirtErrorInfo {
+  /** virErrorNumber, e.g. 42 */
+  code: number;
+  /** virErrorDomain (which part of libvirt raised it), e.g. 12 */
+  domain: number;
+  /** virErrorLevel: 1 warning, 2 error */
+  level: number;
+  /** libvirt's message, as it would print it */
+  message: string;
+  /** symbolic code, e.g. 'VIR_ERR_NO_DOMAIN' */
+  codeName: string;
+  /** symbolic domain, e.g. 'VIR_FROM_QEMU' */
+  domainName: string;
+}
+
+export class LibvirtError extends Error {
+  override readonly name = 'LibvirtError';
+  readonly code: number;
+  readonly domain: number;
+  readonly level: number;
+  readonly codeName: string;
+  readonly domainName: string;
+  /** libvirt's message alone; `message` is prefixed with the operation when known */
+  readonly libvirtMessage: string;
+  /** what virtzone was doing, e.g. "setVcpus('web-1', 9)" */
+  readonly operation?: string;
+
+  constructor(info: LibvirtErrorInfo, operation?: string) {
+    super(operation ? `${operation}: ${info.message}` : info.message);
+    this.code = info.code;
+    this.domain = info.domain;
+    this.level = info.level;
+    this.codeName = info.codeName;
+    this.domainName = info.domainName;
+    this.libvirtMessage = info.message;
+    this.operation = operation;
+  }
+
+  /** The same error, told as a failure of `operation` (stack from the caller). */
+  withOperation(operation: string): LibvirtError {
+    return new LibvirtError(this.info(), operation);
+  }
+
+  info(): LibvirtErrorInfo {
+    return {
+      code: this.code,
+      domain: this.domain,
+      level: this.level,
+      message: this.libvirtMessage,
+      codeName: this.codeName,
+      domainName: this.domainName,
+    };
+  }
+}
+
+export function isLibvirtError(err: unknown, codeName?: string): err is LibvirtError {
+  return err instanceof LibvirtError && (codeName === undefined || err.codeName === codeName);
+}
+
+/**
+ * Errors that may mean the connection itself is gone (as opposed to a failed request on
+ * a healthy connection). The caller confirms with virConnectIsAlive before giving up on it.
+ */
+export function mayBeConnectionLoss(err: unknown): boolean {
+  if (!(err instanceof LibvirtError)) return false;
+  return (
+    err.codeName === 'VIR_ERR_INVALID_CONN' ||
+    err.codeName === 'VIR_ERR_NO_CONNECT' ||
+    err.codeName === 'VIR_ERR_RPC' ||
+    err.domainName === 'VIR_FROM_RPC' ||
+    err.domainName === 'VIR_FROM_REMOTE'
+  );
+}
+
+/** Thrown by HostSupervisor.current() while there is no usable connection. */
+export class HostUnavailableError extends Error {
+  override readonly name = 'HostUnavailableError';
+  readonly uri: string;
+  /** when the connection was lost or the supervisor started, ms since epoch */
+  readonly since: number;
+  readonly lastError?: Error;
+
+  constructor(uri: string, reason: string, since: number, lastError?: Error) {
+    super(`libvirt host '${uri}' is unavailable: ${reason}`);
+    this.uri = uri;
+    this.since = since;
+    this.lastError = lastError;
+  }
+}

@@ -1,0 +1,221 @@
+// The offline backtest, with the protocol fixed by issue 3 so numbers are comparable
+// across runs and implementations:
+//  - split: the last 2016 steps are the test window, the 2016 before it validation
+//    (calibration + selection), everything earlier training;
+//  - origins hourly inside each window, keeping those whose target window lies inside;
+//  - target: max(values[t+1..t+H]) for H = 1, 6, 288;
+//  - spl: mean pinball loss over the quantiles and the test origins, divided by the mean
+//    absolute lag-288 difference of the training part; reported as mean and median over
+//    series; coverage95: pooled share of test targets at or below the 0.95 quantile.
+import { HORIZON_STEPS, type Horizon } from '../daemon/model/types.js';
+import type { LoadSeries } from './input/series.js';
+import { originsIn, peakTarget } from './input/windows.js';
+import { LEVELS, seriesKey, type Forecaster, type ModelName, type ProgressEvent } from './model/forecaster.js';
+import { meanPinball, coverageCounts } from './logic/pinball.js';
+import { seasonalScale } from './logic/scale.js';
+import { applyOffsets, conformalOffsets, type QuantileEstimator } from './logic/conformal.js';
+import { isSwitchedOff } from './logic/switched-off.js';
+import { selectModel, type SelectionCandidate } from './logic/selection.js';
+
+export const WINDOW_STEPS = 2016; // 7 days of 5-minute steps
+export const HORIZONS: readonly Horizon[] = ['5m', '30m', '24h'];
+
+export interface ModelScore {
+  spl: number;
+  splMedian: number;
+  coverage95: number;
+}
+
+export interface BacktestResult {
+  series: number;
+  quantiles: number[];
+  horizons: Record<string, Record<string, ModelScore>>;
+  seconds: number;
+}
+
+export interface BacktestProgress {
+  stage: 'fit' | 'predict' | 'score';
+  model?: ModelName;
+  message: string;
+  fit?: ProgressEvent;
+}
+
+export interface BacktestOptions {
+  models: readonly Forecaster[];
+  onProgress?: (p: BacktestProgress) => void;
+  /** also return per-series detail (for the bench and for debugging) */
+  detail?: boolean;
+  /** conformal quantile estimator; default 'finite-sample' */
+  estimator?: QuantileEstimator;
+  /** forecast switched-off VMs at zero (default true); off reproduces the issue's cross-check setup */
+  switchedOffRule?: boolean;
+}
+
+export interface SeriesDetail {
+  key: string;
+  scale: number;
+  /** horizon -> model -> { val, test } spl; plus which model was selected */
+  horizons: Record<string, { selected: string; val: Record<string, number>; test: Record<string, number> }>;
+}
+
+/** Per model and horizon: calibrated quantile rows for the validation and test origins. */
+interface Calibrated {
+  val: Float64Array;
+  test: Float64Array;
+}
+
+export interface SplitOf {
+  valStart: number;
+  testStart: number;
+  end: number;
+}
+
+export function splitOf(s: LoadSeries): SplitOf {
+  const end = s.values.length;
+  const testStart = end - WINDOW_STEPS;
+  const valStart = testStart - WINDOW_STEPS;
+  return { valStart, testStart, end };
+}
+
+/** The training part of a series: what models may be fitted on. */
+export function trainingPart(s: LoadSeries): LoadSeries {
+  return { ...s, values: s.values.subarray(0, splitOf(s).valStart) };
+}
+
+export async function runBacktest(all: readonly LoadSeries[], opts: BacktestOptions): Promise<BacktestResult & { detail?: SeriesDetail[] }> {
+  const started = Date.now();
+  const progress = opts.onProgress ?? (() => {});
+  const minTraining = 2 * 288 + 1;
+  for (const s of all) {
+    if (splitOf(s).valStart < minTraining) {
+      throw new Error(`series ${seriesKey(s)}: ${s.values.length} steps; the protocol needs more than ${2 * WINDOW_STEPS + minTraining} (2 weeks + 2 days)`);
+    }
+  }
+  const steps = HORIZONS.map((h) => HORIZON_STEPS[h]);
+  const train = all.map(trainingPart);
+  const offRule = opts.switchedOffRule ?? true;
+  const offAt = (pair: Partial<Record<'cpu' | 'memory', LoadSeries>>, t: number) =>
+    offRule && pair.cpu !== undefined && pair.memory !== undefined && isSwitchedOff(pair.cpu.values, pair.memory.values, t);
+  const byVm = new Map<string, Partial<Record<'cpu' | 'memory', LoadSeries>>>();
+  for (const s of all) byVm.set(s.series, { ...byVm.get(s.series), [s.resource]: s });
+
+  // Per series: origins and targets of both windows, and the scale.
+  const plan = all.map((s) => {
+    const { valStart, testStart, end } = splitOf(s);
+    const pair = byVm.get(s.series)!;
+    return {
+      s,
+      scale: seasonalScale(s.values, valStart),
+      windows: steps.map((h) => {
+        const val = originsIn(valStart, testStart, h);
+        const test = originsIn(testStart, end, h);
+        return {
+          val,
+          test,
+          valY: Float64Array.from(val, (t) => peakTarget(s.values, t, h)),
+          testY: Float64Array.from(test, (t) => peakTarget(s.values, t, h)),
+          valOff: val.map((t) => offAt(pair, t)),
+          testOff: test.map((t) => offAt(pair, t)),
+        };
+      }),
+    };
+  });
+
+  // calibrated[modelIndex][seriesIndex][horizonIndex]
+  const calibrated: Calibrated[][][] = [];
+  for (const model of opts.models) {
+    progress({ stage: 'fit', model: model.name, message: `fitting ${model.name} on ${train.length} series` });
+    await model.fit(train, { horizons: steps, onProgress: (e) => progress({ stage: 'fit', model: model.name, message: `${e.phase} ${e.done}/${e.total}`, fit: e }) });
+    progress({ stage: 'predict', model: model.name, message: `predicting ${model.name}` });
+    calibrated.push(
+      plan.map((p) => {
+        const { testStart } = splitOf(p.s);
+        // validation forecasts get a series that physically ends where the test window starts
+        const visibleForVal: LoadSeries = { ...p.s, values: p.s.values.subarray(0, testStart) };
+        const rawVal = model.predict(visibleForVal, p.windows.flatMap((w) => w.val), steps);
+        const rawTest = model.predict(p.s, p.windows.flatMap((w) => w.test), steps);
+        // predict() was asked for every horizon at the union of origins; cut out each horizon's own
+        let vo = 0;
+        let to = 0;
+        return p.windows.map((w, hi) => {
+          const k = LEVELS.length;
+          const v = rawVal[hi].subarray(vo * k, (vo + w.val.length) * k);
+          const t = rawTest[hi].subarray(to * k, (to + w.test.length) * k);
+          vo += w.val.length;
+          to += w.test.length;
+          const usableY = w.valY.map((y, i) => (w.valOff[i] ? NaN : y));
+          const offsets = conformalOffsets(usableY, v, LEVELS, opts.estimator);
+          const val = zeroWhereOff(applyOffsets(v, offsets), w.valOff);
+          const test = zeroWhereOff(applyOffsets(t, offsets), w.testOff);
+          return { val, test };
+        });
+      }),
+    );
+  }
+
+  progress({ stage: 'score', message: 'scoring' });
+  const names = [...opts.models.map((m) => m.name as string), 'selected'];
+  const horizons: BacktestResult['horizons'] = {};
+  const detail: SeriesDetail[] = plan.map((p) => ({ key: seriesKey(p.s), scale: p.scale, horizons: {} }));
+  HORIZONS.forEach((hName, hi) => {
+    const perModel = new Map<string, { spl: number[]; hits: number; n: number }>(names.map((n) => [n, { spl: [], hits: 0, n: 0 }]));
+    plan.forEach((p, si) => {
+      const w = p.windows[hi];
+      const candidates: SelectionCandidate[] = opts.models.map((m, mi) => ({
+        name: m.name,
+        valLoss: meanPinball(w.valY, calibrated[mi][si][hi].val, LEVELS) / p.scale,
+      }));
+      const chosen = selectModel(candidates, hName);
+      const d = { selected: chosen, val: {} as Record<string, number>, test: {} as Record<string, number> };
+      const score = (name: string, rows: Float64Array) => {
+        const spl = meanPinball(w.testY, rows, LEVELS) / p.scale;
+        const c = coverageCounts(w.testY, rows, LEVELS, 0.95);
+        const agg = perModel.get(name)!;
+        agg.spl.push(spl);
+        agg.hits += c.hits;
+        agg.n += c.n;
+        d.test[name] = spl;
+      };
+      opts.models.forEach((m, mi) => {
+        score(m.name, calibrated[mi][si][hi].test);
+        d.val[m.name] = candidates[mi].valLoss;
+      });
+      score('selected', calibrated[opts.models.findIndex((m) => m.name === chosen)][si][hi].test);
+      detail[si].horizons[hName] = d;
+    });
+    horizons[hName] = Object.fromEntries(
+      names.map((n) => {
+        const a = perModel.get(n)!;
+        return [n, { spl: mean(a.spl), splMedian: median(a.spl), coverage95: a.n ? a.hits / a.n : NaN }];
+      }),
+    );
+  });
+
+  return {
+    series: all.length,
+    quantiles: [...LEVELS],
+    horizons,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    ...(opts.detail ? { detail } : {}),
+  };
+}
+
+function zeroWhereOff(rows: Float64Array, off: readonly boolean[]): Float64Array {
+  const k = LEVELS.length;
+  off.forEach((o, i) => {
+    if (o) rows.fill(0, i * k, i * k + k);
+  });
+  return rows;
+}
+
+function mean(xs: readonly number[]): number {
+  const f = xs.filter(Number.isFinite);
+  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
+}
+
+function median(xs: readonly number[]): number {
+  const f = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (f.length === 0) return NaN;
+  const m = f.length >> 1;
+  return f.length % 2 ? f[m] : (f[m - 1] + f[m]) / 2;
+}

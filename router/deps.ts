@@ -1,0 +1,55 @@
+// What the API needs from the rest of the daemon. The lead wires the real providers;
+// tests pass small real implementations over real data. Every provider is async so a
+// provider may cache, query SQLite or ask libvirt as it sees fit.
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { Config } from '../daemon/config/schema.js';
+import type { HostAdapter } from '../daemon/host/types.js';
+import type { LoadPrediction, ZoneState } from '../daemon/model/types.js';
+import type { Rng } from './overflow/rng.js';
+
+/** Current zones (classes + general), as the zone monitor sees them. Called per placement: keep it cheap (a snapshot). */
+export type ZoneProvider = () => Promise<ZoneState[]>;
+
+/** Latest predictions of one series ('class:gold', 'vm:web-1', 'tenant:acme', 'app:db'), every horizon and resource; [] when none. */
+export type ForecastProvider = (series: string) => Promise<LoadPrediction[]>;
+
+/** One VM as GET /v1/vms shows it; the provider may add fields. */
+export interface VmView {
+  name: string;
+  zone?: string | null;
+  [field: string]: unknown;
+}
+export type VmProvider = () => Promise<VmView[]>;
+
+export interface DaemonActions {
+  /** the partitioner's current plan (GET /v1/plan) */
+  plan: () => Promise<Record<string, unknown>>;
+  /** POST /v1/repartition: compute a plan and, unless dryRun, apply it */
+  repartition: (opts: { dryRun: boolean }) => Promise<Record<string, unknown>>;
+  /** POST /v1/train: train now (all series, or the given ones) */
+  train: (opts: { series?: string[] }) => Promise<Record<string, unknown>>;
+  /** age of the newest trained model in seconds, null when none was trained yet */
+  modelAgeSeconds: () => Promise<number | null>;
+}
+
+export interface RouterDeps {
+  config: Config;
+  /** the daemon's database (the router owns the 'reservations' component's tables) */
+  db: Database;
+  zones: ZoneProvider;
+  forecasts: ForecastProvider;
+  vms: VmProvider;
+  actions: DaemonActions;
+  /** needed for domainXml placements, confirm tagging and /healthz; absent = no hypervisor */
+  host?: HostAdapter;
+  logger?: Logger;
+  /** overflow randomness; default: seeded from crypto */
+  rng?: Rng;
+  /** clock in unix ms; default Date.now */
+  now?: () => number;
+  /** how often expired reservations are swept (ms); default 5000, 0 = never (tests) */
+  sweepIntervalMs?: number;
+  /** /healthz reports the model as stale past this age; default 48 h */
+  maxModelAgeSeconds?: number;
+}

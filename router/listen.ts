@@ -1,0 +1,107 @@
+// Where the API listens: the Unix socket (mode and group from config; a stale socket
+// file is removed, a live one means another daemon and we refuse) and, optionally, a
+// loopback TCP port that requires the bearer token.
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
+/** Resolves a group name (or a numeric gid) through /etc/group. */
+export function resolveGid(group: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  let text = '';
+  try {
+    text = readFileSync('/etc/group', 'utf8');
+  } catch {
+    /* fall through: unknown */
+  }
+  for (const line of text.split('\n')) {
+    const [name, , gid] = line.split(':');
+    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  throw new ListenError(`api.socketGroup: no group named ${JSON.stringify(group)} in /etc/group`);
+}
+
+/** true when something accepts connections on the socket path. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const s: Socket = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve(false);
+      else reject(new ListenError(`api.socket ${path}: cannot tell whether another daemon uses it (${err.code ?? err.message}); refusing to start`));
+    });
+  });
+}
+
+/**
+ * Makes the socket path usable: creates its directory, removes a stale socket left by
+ * a crashed daemon, and refuses when the path is not a socket (never deletes a regular
+ * file or follows a symlink) or when another daemon answers on it.
+ */
+export async function prepareSocketPath(path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!st.isSocket()) throw new ListenError(`api.socket ${path} exists and is not a socket; refusing to remove it`);
+  if (await answers(path)) throw new ListenError(`api.socket ${path}: another virtzoned is answering on it; refusing to start`);
+  unlinkSync(path);
+}
+
+/** After listen: the configured mode and group. */
+export function secureSocket(path: string, mode: string, group: string | undefined): void {
+  if (group !== undefined) chownSync(path, -1, resolveGid(group));
+  chmodSync(path, parseInt(mode, 8));
+}
+
+/** Removes our socket file on shutdown (only if it is still a socket). */
+export function removeSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** 'host:port' or '[::1]:port' -> listen options. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(\[::1\]|[^:]+):(\d{1,5})$/.exec(listen);
+  if (!m) throw new ListenError(`api.listen ${JSON.stringify(listen)}: expected HOST:PORT`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new ListenError(`api.listen ${JSON.stringify(listen)}: port out of range`);
+  return { host: m[1] === '[::1]' ? '::1' : m[1], port };
+}
+
+/** A plain HTTP server running the same fastify handler; its sockets are marked as TCP. */
+export function createTcpServer(handler: (req: any, res: any) => void, tcpSockets: WeakSet<object>): Server {
+  const server = createServer(handler);
+  server.on('connection', (socket) => tcpSockets.add(socket));
+  return server;
+}
+
+export function listenTcp(server: Server, listen: string): Promise<{ host: string; port: number }> {
+  const { host, port } = parseListen(listen);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve({ host, port: typeof addr === 'object' && addr ? addr.port : port });
+    });
+  });
+}

@@ -1,0 +1,415 @@
+// The placement service: maps a request to a zone, decides (admission, then the
+// overflow policy), records the reservation durably, and — with domainXml — creates the
+// domain. The decision and the insert happen in one IMMEDIATE transaction that reads
+// the current reservation totals, so concurrent requests can never over-commit.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from '../../daemon/config/schema.js';
+import type { HostAdapter } from '../../daemon/host/types.js';
+import { partitionOf, type ZoneState } from '../../daemon/model/types.js';
+import type { ForecastProvider, ZoneProvider } from '../deps.js';
+import type { OverflowDecision, OverflowPolicy, Resources } from '../overflow/policy.js';
+import { ProblemError, conflict, notFound, unavailable, unprocessable } from '../problem.js';
+import type { Reservation, ReservationStore } from '../reservations/store.js';
+import { admit, candidateZones, type ZoneCapacity } from './admission.js';
+import { createDomain, DomainCreateError, virtzoneMetadata } from './create-domain.js';
+import { DomainXmlError, inspectDomainXml } from './domain-xml.js';
+import { mapToZone } from './mapping.js';
+
+export interface PlacementRequest {
+  tenant: string;
+  app: string;
+  priority?: string;
+  vcpus: number;
+  memoryMiB: number;
+  name?: string;
+  domainXml?: string;
+  ttlSeconds?: number;
+}
+
+export interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+  /** true for a problem (error or rejection) body */
+  problem?: boolean;
+}
+
+export type DecisionOutcome = 'placed' | 'borrowed' | 'overflow' | 'rejected' | 'replayed' | 'failed';
+
+export interface PlacementServiceOptions {
+  store: ReservationStore;
+  config: Config;
+  zones: ZoneProvider;
+  forecasts: ForecastProvider;
+  policy: OverflowPolicy;
+  host?: HostAdapter;
+  now: () => number;
+  logger?: Logger;
+  onDecision?: (zone: string, outcome: DecisionOutcome) => void;
+}
+
+/** Canonical JSON (sorted keys) so the same body always hashes the same. */
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+}
+
+export const bodyHash = (body: unknown): string => createHash('sha256').update(canonical(body)).digest('base64url');
+
+const ZERO: Resources = { cpuCores: 0, memoryMiB: 0 };
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function reservationView(r: Reservation, now: number): Record<string, unknown> {
+  const active = r.state === 'reserved' || r.state === 'bound';
+  const view: Record<string, unknown> = {
+    id: r.id,
+    // an active row past its TTL is expired even before the sweep marks it
+    state: active && r.expiresAt <= now ? 'expired' : r.state,
+    zone: r.zone,
+    chargeZone: r.chargeZone,
+    partition: partitionOf(r.zone),
+    tenant: r.tenant,
+    app: r.app,
+    vcpus: r.vcpus,
+    memoryMiB: r.memoryMiB,
+    overflow: r.overflow,
+    createdAt: iso(r.createdAt),
+    expiresAt: iso(r.expiresAt),
+  };
+  if (r.priority !== null) view.priority = r.priority;
+  if (r.name !== null) view.name = r.name;
+  if (r.probability !== null) view.probability = r.probability;
+  if (r.domain !== null) view.domain = r.domain;
+  if (r.endedAt !== null) view.endedAt = iso(r.endedAt);
+  return view;
+}
+
+export class PlacementService {
+  private readonly classes: string[];
+
+  constructor(private readonly o: PlacementServiceOptions) {
+    this.classes = o.config.classes.map((c) => c.name);
+  }
+
+  private rankOf(zone: string): number {
+    const i = this.classes.indexOf(zone);
+    return i < 0 ? this.classes.length : i;
+  }
+
+  /** Capacities as admission sees them: zone allocation x overcommit, provisioned, active reservations. */
+  private capacities(zones: readonly ZoneState[], targetName: string): ZoneCapacity[] {
+    const totals = this.o.store.totals();
+    const oc = this.o.config.host.cpuOvercommit;
+    const out: ZoneCapacity[] = zones.map((z) => ({
+      name: z.name,
+      rank: this.rankOf(z.name),
+      capacity: { cpuCores: z.allocation.cpuCores * oc, memoryMiB: z.allocation.memoryMiB },
+      provisioned: z.provisioned,
+      reserved: totals.get(z.name)?.reserved ?? ZERO,
+      exhausted: z.exhausted,
+    }));
+    // a zone the monitor does not report (no plan yet) has no capacity
+    if (!out.some((z) => z.name === targetName)) {
+      out.push({ name: targetName, rank: this.rankOf(targetName), capacity: ZERO, provisioned: ZERO, reserved: totals.get(targetName)?.reserved ?? ZERO, exhausted: true });
+    }
+    return out;
+  }
+
+  /** Expected load change over the next 30 minutes for the zone's class series; 0 without a forecast. */
+  private async expectedGrowth(zone: ZoneState | undefined): Promise<Resources> {
+    if (!zone) return ZERO;
+    let preds;
+    try {
+      preds = await this.o.forecasts(`class:${zone.name}`);
+    } catch (err) {
+      this.o.logger?.warn({ err, zone: zone.name }, 'forecast unavailable for overflow decision; assuming no change');
+      return ZERO;
+    }
+    const expected = (resource: 'cpu' | 'memory') => preds.find((p) => p.horizon === '30m' && p.resource === resource)?.averageLoad;
+    const cpu = expected('cpu');
+    const mem = expected('memory');
+    return {
+      cpuCores: cpu === undefined ? 0 : cpu - zone.used.cpuCores,
+      memoryMiB: mem === undefined ? 0 : mem - zone.used.memoryMiB,
+    };
+  }
+
+  private replay(key: string, hash: string): Answer | undefined {
+    const rec = this.o.store.getRequest(key);
+    if (!rec) return undefined;
+    if (rec.bodyHash !== hash) {
+      throw unprocessable(`Idempotency-Key ${JSON.stringify(key)} was already used with a different request body`, 'Idempotency-Key');
+    }
+    if (rec.state === 'pending') {
+      throw new ProblemError(409, 'in-progress', 'Request in progress', `a request with Idempotency-Key ${JSON.stringify(key)} is still being carried out; retry later`, {
+        field: 'Idempotency-Key',
+        headers: { 'retry-after': '1' },
+      });
+    }
+    return { status: rec.status, body: JSON.parse(rec.response), headers: { 'idempotent-replayed': 'true' } };
+  }
+
+  async place(req: PlacementRequest, key: string): Promise<Answer> {
+    const { store, config, now } = this.o;
+    const hash = bodyHash(req);
+    const earlier = this.replay(key, hash);
+    if (earlier) {
+      this.o.onDecision?.(String(earlier.body.zone ?? 'unknown'), 'replayed');
+      return earlier;
+    }
+    const mapped = mapToZone(req, this.classes, config.rules);
+    if (!mapped.ok) throw unprocessable(mapped.detail, mapped.field);
+    const zoneName = mapped.zone;
+
+    // With domainXml everything that can be checked before reserving is checked first.
+    let domainName: string | undefined;
+    if (req.domainXml !== undefined) domainName = await this.checkDomainRequest(req);
+
+    const zones = await this.o.zones();
+    const target = zones.find((z) => z.name === zoneName);
+    const growth = await this.expectedGrowth(target);
+    const request: Resources = { cpuCores: req.vcpus, memoryMiB: req.memoryMiB };
+    const ttlMs = (req.ttlSeconds ?? config.api.defaultTtlSeconds) * 1000;
+
+    const outcome = store.transaction(() => {
+      // a concurrent request with the same key may have finished while we awaited
+      const again = this.replay(key, hash);
+      if (again) return { kind: 'replay' as const, answer: again };
+      const t = now();
+      store.expireDue(t);
+      store.fulfillBound(() => vmsByZone(zones), t);
+      const caps = this.capacities(zones, zoneName);
+      const targetCap = caps.find((z) => z.name === zoneName)!;
+      const admission = admit(request, candidateZones(targetCap, caps));
+      let decision: OverflowDecision | undefined;
+      let chargeZone: string;
+      if (admission.kind === 'fits') {
+        chargeZone = admission.chargeZone;
+      } else {
+        decision = this.o.policy.decide({
+          zone: zoneName,
+          rank: targetCap.rank,
+          classCount: this.classes.length,
+          request,
+          free: admission.free,
+          total: admission.total,
+          expectedGrowth: growth,
+          overflowInUse: store.totals().get(zoneName)?.overflow ?? ZERO,
+        });
+        if (!decision.grant) {
+          const earliest = store.earliestExpiry(zoneName, t);
+          const untilFree = earliest === null ? Infinity : Math.ceil((earliest - t) / 1000);
+          const retryAfterSeconds = Math.max(1, Math.min(config.overflow.retryAfterSeconds, untilFree));
+          return { kind: 'rejected' as const, decision, retryAfterSeconds };
+        }
+        chargeZone = zoneName;
+      }
+      const r: Reservation = {
+        id: randomUUID(),
+        zone: zoneName,
+        chargeZone,
+        tenant: req.tenant,
+        app: req.app,
+        priority: req.priority ?? null,
+        name: req.name ?? domainName ?? null,
+        vcpus: req.vcpus,
+        memoryMiB: req.memoryMiB,
+        overflow: decision !== undefined,
+        probability: decision?.probability ?? null,
+        state: 'reserved',
+        domain: null,
+        idempotencyKey: key,
+        createdAt: t,
+        expiresAt: t + ttlMs,
+        endedAt: null,
+      };
+      store.insert(r);
+      const body: Record<string, unknown> = {
+        decision: 'placed',
+        zone: zoneName,
+        reservationId: r.id,
+        partition: partitionOf(zoneName),
+        expiresAt: iso(r.expiresAt),
+        overflow: r.overflow,
+      };
+      if (decision) body.probability = decision.probability;
+      if (chargeZone !== zoneName) body.borrowedFrom = chargeZone;
+      store.putRequest({
+        key,
+        bodyHash: hash,
+        state: req.domainXml === undefined ? 'done' : 'pending',
+        status: 201,
+        response: JSON.stringify(body),
+        reservationId: r.id,
+        createdAt: t,
+      });
+      return { kind: 'placed' as const, reservation: r, body, decision };
+    });
+
+    if (outcome.kind === 'replay') {
+      this.o.onDecision?.(zoneName, 'replayed');
+      return outcome.answer;
+    }
+    if (outcome.kind === 'rejected') {
+      const d = outcome.decision;
+      this.o.onDecision?.(zoneName, 'rejected');
+      this.o.logger?.debug({ zone: zoneName, tenant: req.tenant, app: req.app, probability: d.probability, freeShare: d.freeShare, policy: d.policy }, 'placement rejected');
+      return {
+        status: 429,
+        problem: true,
+        headers: { 'retry-after': String(outcome.retryAfterSeconds) },
+        body: {
+          type: 'https://virtzone.dev/problems/zone-full',
+          title: 'Zone full',
+          status: 429,
+          detail: `zone ${zoneName} has no room for ${req.vcpus} vCPUs / ${req.memoryMiB} MiB and the ${d.policy} overflow policy did not grant it (free share ${d.freeShare.toFixed(3)}, probability ${d.probability.toFixed(3)})`,
+          decision: 'rejected',
+          zone: zoneName,
+          policy: d.policy,
+          probability: d.probability,
+          retryAfterSeconds: outcome.retryAfterSeconds,
+        },
+      };
+    }
+    const { reservation, body, decision } = outcome;
+    const kind: DecisionOutcome = decision ? 'overflow' : reservation.chargeZone !== zoneName ? 'borrowed' : 'placed';
+    this.o.onDecision?.(zoneName, kind);
+    this.o.logger?.debug({ zone: zoneName, via: mapped.via, reservation: reservation.id, outcome: kind, probability: decision?.probability }, 'placement decided');
+    if (req.domainXml === undefined) return { status: 201, body };
+    return this.finishWithDomain(req, key, hash, reservation, body);
+  }
+
+  /** Validates domainXml and the host before anything is reserved; returns the domain name in it. */
+  private async checkDomainRequest(req: PlacementRequest): Promise<string> {
+    let facts;
+    try {
+      facts = inspectDomainXml(req.domainXml!).facts;
+    } catch (err) {
+      if (err instanceof DomainXmlError) throw unprocessable(`domainXml: ${err.message}`, 'domainXml');
+      throw err;
+    }
+    if (!facts.name) throw unprocessable('domainXml: <domain> has no <name>', 'domainXml');
+    if (req.name !== undefined && req.name !== facts.name) {
+      throw unprocessable(`name ${JSON.stringify(req.name)} differs from the domain XML's <name> ${JSON.stringify(facts.name)}`, 'name');
+    }
+    const host = this.o.host;
+    if (!host || !host.isAlive()) throw unavailable('no connection to libvirt: cannot create a domain now');
+    // define() would silently redefine an existing domain: never touch someone else's VM
+    const existing = await host.listDomains();
+    if (existing.some((d) => d.name === facts.name)) throw conflict(`a domain named ${JSON.stringify(facts.name)} already exists`, 'domainXml');
+    if (facts.uuid && existing.some((d) => d.uuid.toLowerCase() === facts.uuid!.toLowerCase())) {
+      throw conflict(`a domain with uuid ${facts.uuid} already exists`, 'domainXml');
+    }
+    return facts.name;
+  }
+
+  private async finishWithDomain(req: PlacementRequest, key: string, hash: string, r: Reservation, body: Record<string, unknown>): Promise<Answer> {
+    const { store, now } = this.o;
+    try {
+      const domain = await createDomain(this.o.host!, req.domainXml!, partitionOf(r.zone), {
+        zone: r.zone,
+        tenant: r.tenant,
+        app: r.app,
+        reservationId: r.id,
+      });
+      const final = { ...body, domain };
+      store.transaction(() => {
+        store.bind(r.id, domain);
+        store.putRequest({ key, bodyHash: hash, state: 'done', status: 201, response: JSON.stringify(final), reservationId: r.id, createdAt: now() });
+      });
+      return { status: 201, body: final };
+    } catch (err) {
+      // release what we reserved and forget the key, so a retry starts afresh
+      store.transaction(() => {
+        store.end(r.id, 'released', now());
+        store.deleteRequest(key);
+      });
+      this.o.onDecision?.(r.zone, 'failed');
+      if (err instanceof DomainCreateError) {
+        this.o.logger?.warn({ err: err.cause, stage: err.stage, reservation: r.id }, 'domain creation failed; reservation released');
+        if (err.stage === 'define') throw unprocessable(`libvirt rejected the domain XML: ${err.message}`, 'domainXml');
+        throw new ProblemError(502, 'host-failed', 'Hypervisor failed', `libvirt failed to ${err.stage === 'start' ? 'start' : 'tag'} the domain: ${err.message}; the reservation was released`);
+      }
+      throw err;
+    }
+  }
+
+  get(id: string): Answer {
+    const r = this.o.store.get(id);
+    if (!r) throw notFound(`no reservation ${id}`, 'id');
+    return { status: 200, body: reservationView(r, this.o.now()) };
+  }
+
+  async confirm(id: string, domain: string): Promise<Answer> {
+    const { store, now } = this.o;
+    const r = store.get(id);
+    if (!r) throw notFound(`no reservation ${id}`, 'id');
+    const t = now();
+    if (r.state === 'bound' || r.state === 'fulfilled') {
+      if (r.domain === domain) return { status: 200, body: reservationView(r, t) };
+      throw conflict(`reservation ${id} is already bound to domain ${JSON.stringify(r.domain)}`, 'domain');
+    }
+    if (r.state !== 'reserved' || r.expiresAt <= t) {
+      throw conflict(`reservation ${id} is ${r.state === 'reserved' ? 'expired' : r.state}; place again`, 'id');
+    }
+    const host = this.o.host;
+    if (host) {
+      if (!host.isAlive()) throw unavailable('no connection to libvirt: cannot check the domain now');
+      const exists = (await host.listDomains()).some((d) => d.name === domain);
+      if (!exists) throw unprocessable(`no domain named ${JSON.stringify(domain)} on this host`, 'domain');
+      // tag it so the zone monitor counts it in its zone
+      await host.setMetadata(domain, virtzoneMetadata({ zone: r.zone, tenant: r.tenant, app: r.app, reservationId: r.id }), { config: true });
+    }
+    const bound = store.transaction(() => {
+      const cur = store.get(id)!;
+      if (cur.state !== 'reserved' || cur.expiresAt <= now()) return cur;
+      store.bind(id, domain);
+      return store.get(id)!;
+    });
+    if (bound.domain !== domain) throw conflict(`reservation ${id} changed while confirming (now ${bound.state})`, 'id');
+    this.o.logger?.debug({ reservation: id, domain }, 'reservation bound');
+    return { status: 200, body: reservationView(bound, now()) };
+  }
+
+  release(id: string): Answer {
+    const { store, now } = this.o;
+    const r = store.transaction(() => {
+      const t = now();
+      const cur = store.get(id);
+      if (!cur) return undefined;
+      if (cur.state === 'reserved' || cur.state === 'bound') store.end(id, cur.expiresAt <= t ? 'expired' : 'released', t);
+      return store.get(id);
+    });
+    if (!r) throw notFound(`no reservation ${id}`, 'id');
+    this.o.logger?.debug({ reservation: id, state: r.state }, 'reservation released');
+    return { status: 200, body: reservationView(r, now()) };
+  }
+
+  /** Periodic housekeeping: expire what ran out, forget idempotency answers after a day. */
+  sweep(): { expired: number; pruned: number } {
+    const { store, now } = this.o;
+    return store.transaction(() => {
+      const t = now();
+      return { expired: store.expireDue(t), pruned: store.pruneRequests(t - 24 * 3600 * 1000) };
+    });
+  }
+
+  /** Active reservations per charged zone (expired ones dropped first), for /v1/zones and the metrics. */
+  reservedByZone(): Map<string, { reserved: Resources; overflow: Resources; count: number }> {
+    const { store, now } = this.o;
+    return store.transaction(() => {
+      store.expireDue(now());
+      return store.totals();
+    });
+  }
+}
+
+function vmsByZone(zones: readonly ZoneState[]): Map<string, Set<string>> {
+  const m = new Map<string, Set<string>>();
+  for (const z of zones) m.set(z.name, new Set(z.vms));
+  return m;
+}
+

@@ -1,0 +1,41 @@
+// GET /v1/plan, POST /v1/repartition, POST /v1/train: delegated to the daemon's actions.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RouterContext } from '../context.js';
+import { OpenObject, problemResponses } from '../schemas/common.js';
+import { RepartitionBody, TrainBody } from '../schemas/reads.js';
+
+/** An absent body means "no options" (then defaults apply); a present one is checked strictly. */
+async function absentBodyIsEmpty(request: FastifyRequest) {
+  if (request.body === undefined || request.body === null) request.body = {};
+}
+
+export async function actionRoutes(app: FastifyInstance, ctx: RouterContext) {
+  app.get(
+    '/v1/plan',
+    { schema: { summary: "The partitioner's current plan", tags: ['plan'], response: { 200: OpenObject, ...problemResponses } } },
+    async () => ctx.deps.actions.plan(),
+  );
+
+  app.post<{ Body: { dryRun: boolean } }>(
+    '/v1/repartition',
+    {
+      preValidation: absentBodyIsEmpty,
+      schema: {
+        summary: 'Compute a plan from the latest forecasts and apply it (dryRun: only show it)',
+        tags: ['plan'],
+        body: RepartitionBody,
+        response: { 200: OpenObject, ...problemResponses },
+      },
+    },
+    async (request) => ctx.deps.actions.repartition({ dryRun: request.body.dryRun }),
+  );
+
+  app.post<{ Body: { series?: string[] } }>(
+    '/v1/train',
+    {
+      preValidation: absentBodyIsEmpty,
+      schema: { summary: 'Train the forecasting models now', tags: ['forecasts'], body: TrainBody, response: { 200: OpenObject, ...problemResponses } },
+    },
+    async (request) => ctx.deps.actions.train(request.body.series ? { series: request.body.series } : {}),
+  );
+}

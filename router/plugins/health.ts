@@ -1,0 +1,43 @@
+// /healthz: libvirt connection, store, model age. 503 when libvirt or the store fail
+// (the daemon cannot do its job); a missing or stale model only degrades it (200).
+import type { FastifyInstance } from 'fastify';
+import type { RouterContext } from '../context.js';
+import { HealthView } from '../schemas/reads.js';
+
+export async function healthRoutes(app: FastifyInstance, ctx: RouterContext) {
+  const maxAge = ctx.deps.maxModelAgeSeconds ?? 48 * 3600;
+  const storeProbe = ctx.deps.db.prepare("SELECT version FROM schema_version WHERE component = 'reservations'");
+
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness of libvirt, the store and the forecasting model', tags: ['health'], response: { 200: HealthView, 503: HealthView } } },
+    async (_request, reply) => {
+      const host = ctx.deps.host;
+      const libvirt = !host
+        ? { ok: false, detail: 'no hypervisor connection configured' }
+        : host.isAlive()
+          ? { ok: true, detail: `connected to ${host.uri}` }
+          : { ok: false, detail: `connection to ${host.uri} lost` };
+      let store;
+      try {
+        const row = storeProbe.get() as { version: number } | undefined;
+        store = row ? { ok: true, detail: `reservations schema v${row.version}` } : { ok: false, detail: 'reservations schema missing' };
+      } catch (err) {
+        store = { ok: false, detail: `store query failed: ${(err as Error).message}` };
+      }
+      let model;
+      try {
+        const age = await ctx.deps.actions.modelAgeSeconds();
+        model =
+          age === null
+            ? { ok: false, detail: 'no model trained yet' }
+            : { ok: age <= maxAge, detail: `newest model is ${Math.round(age)} s old (limit ${maxAge} s)` };
+      } catch (err) {
+        model = { ok: false, detail: `model age unknown: ${(err as Error).message}` };
+      }
+      const failing = !libvirt.ok || !store.ok;
+      const status = failing ? 'failing' : model.ok ? 'ok' : 'degraded';
+      return reply.code(failing ? 503 : 200).send({ status, checks: { libvirt, store, model } });
+    },
+  );
+}

@@ -1,0 +1,91 @@
+// The router's tables, owned through migrate(db, 'reservations', ...).
+//
+// reservation_totals is kept by triggers, so every writer (the router, a CLI repair,
+// a future migration) keeps it equal to the sum of active reservations per charged
+// zone; a capacity check then reads one row instead of summing thousands.
+import type { Migration } from '../../daemon/store/migrate.js';
+
+export const RESERVATION_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'reservations, per-zone active totals, idempotency records',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE reservations (
+          id TEXT PRIMARY KEY,
+          zone TEXT NOT NULL,            -- the zone the VM is placed in
+          charge_zone TEXT NOT NULL,     -- the zone whose capacity it holds (differs when borrowed)
+          tenant TEXT NOT NULL,
+          app TEXT NOT NULL,
+          priority TEXT,
+          name TEXT,
+          vcpus INTEGER NOT NULL CHECK (vcpus > 0),
+          memory_mib INTEGER NOT NULL CHECK (memory_mib > 0),
+          overflow INTEGER NOT NULL DEFAULT 0 CHECK (overflow IN (0, 1)),
+          probability REAL,
+          state TEXT NOT NULL CHECK (state IN ('reserved', 'bound', 'fulfilled', 'released', 'expired')),
+          domain TEXT,
+          idempotency_key TEXT,          -- the request's key (placement_requests is the authority)
+          created_at INTEGER NOT NULL,   -- unix ms
+          expires_at INTEGER NOT NULL,   -- unix ms
+          ended_at INTEGER
+        ) STRICT;
+        CREATE INDEX reservations_active_by_expiry ON reservations (expires_at) WHERE state IN ('reserved', 'bound');
+        CREATE INDEX reservations_bound ON reservations (zone) WHERE state = 'bound';
+
+        CREATE TABLE reservation_totals (
+          zone TEXT PRIMARY KEY,
+          cpu INTEGER NOT NULL DEFAULT 0,
+          memory_mib INTEGER NOT NULL DEFAULT 0,
+          overflow_cpu INTEGER NOT NULL DEFAULT 0,
+          overflow_memory_mib INTEGER NOT NULL DEFAULT 0,
+          count INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+
+        CREATE TRIGGER reservations_hold AFTER INSERT ON reservations
+        WHEN NEW.state IN ('reserved', 'bound') BEGIN
+          INSERT INTO reservation_totals (zone, cpu, memory_mib, overflow_cpu, overflow_memory_mib, count)
+          VALUES (NEW.charge_zone, NEW.vcpus, NEW.memory_mib, NEW.overflow * NEW.vcpus, NEW.overflow * NEW.memory_mib, 1)
+          ON CONFLICT (zone) DO UPDATE SET
+            cpu = cpu + excluded.cpu, memory_mib = memory_mib + excluded.memory_mib,
+            overflow_cpu = overflow_cpu + excluded.overflow_cpu,
+            overflow_memory_mib = overflow_memory_mib + excluded.overflow_memory_mib,
+            count = count + 1;
+        END;
+
+        CREATE TRIGGER reservations_end AFTER UPDATE OF state ON reservations
+        WHEN OLD.state IN ('reserved', 'bound') AND NEW.state NOT IN ('reserved', 'bound') BEGIN
+          UPDATE reservation_totals SET
+            cpu = cpu - OLD.vcpus, memory_mib = memory_mib - OLD.memory_mib,
+            overflow_cpu = overflow_cpu - OLD.overflow * OLD.vcpus,
+            overflow_memory_mib = overflow_memory_mib - OLD.overflow * OLD.memory_mib,
+            count = count - 1
+          WHERE zone = OLD.charge_zone;
+        END;
+
+        CREATE TRIGGER reservations_delete AFTER DELETE ON reservations
+        WHEN OLD.state IN ('reserved', 'bound') BEGIN
+          UPDATE reservation_totals SET
+            cpu = cpu - OLD.vcpus, memory_mib = memory_mib - OLD.memory_mib,
+            overflow_cpu = overflow_cpu - OLD.overflow * OLD.vcpus,
+            overflow_memory_mib = overflow_memory_mib - OLD.overflow * OLD.memory_mib,
+            count = count - 1
+          WHERE zone = OLD.charge_zone;
+        END;
+
+        -- An idempotency key's answer. 'pending' while a domain is being defined and
+        -- started for it; only successful answers are kept (a rejection is decided anew).
+        CREATE TABLE placement_requests (
+          key TEXT PRIMARY KEY,
+          body_hash TEXT NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+          status INTEGER NOT NULL,
+          response TEXT NOT NULL,
+          reservation_id TEXT,
+          created_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX placement_requests_by_age ON placement_requests (created_at);
+      `);
+    },
+  },
+];

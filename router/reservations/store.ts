@@ -1,0 +1,202 @@
+// Durable reservations in SQLite. Statements only: what to reserve is decided by the
+// placement service (pure admission + overflow policy) inside transaction().
+import type { Database, Statement } from 'better-sqlite3';
+import { migrate } from '../../daemon/store/migrate.js';
+import type { Resources } from '../overflow/policy.js';
+import { RESERVATION_MIGRATIONS } from './schema.js';
+
+export type ReservationState = 'reserved' | 'bound' | 'fulfilled' | 'released' | 'expired';
+export const ACTIVE_STATES: readonly ReservationState[] = ['reserved', 'bound'];
+
+export interface Reservation {
+  id: string;
+  zone: string;
+  chargeZone: string;
+  tenant: string;
+  app: string;
+  priority: string | null;
+  name: string | null;
+  vcpus: number;
+  memoryMiB: number;
+  overflow: boolean;
+  probability: number | null;
+  state: ReservationState;
+  domain: string | null;
+  idempotencyKey: string | null;
+  createdAt: number; // unix ms
+  expiresAt: number; // unix ms
+  endedAt: number | null;
+}
+
+export interface ZoneTotals {
+  reserved: Resources;
+  overflow: Resources;
+  count: number;
+}
+
+export interface PlacementRecord {
+  key: string;
+  bodyHash: string;
+  state: 'pending' | 'done';
+  status: number;
+  response: string;
+  reservationId: string | null;
+  createdAt: number;
+}
+
+interface ReservationRow {
+  id: string;
+  zone: string;
+  charge_zone: string;
+  tenant: string;
+  app: string;
+  priority: string | null;
+  name: string | null;
+  vcpus: number;
+  memory_mib: number;
+  overflow: number;
+  probability: number | null;
+  state: ReservationState;
+  domain: string | null;
+  idempotency_key: string | null;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+}
+
+const fromRow = (r: ReservationRow): Reservation => ({
+  id: r.id,
+  zone: r.zone,
+  chargeZone: r.charge_zone,
+  tenant: r.tenant,
+  app: r.app,
+  priority: r.priority,
+  name: r.name,
+  vcpus: r.vcpus,
+  memoryMiB: r.memory_mib,
+  overflow: r.overflow === 1,
+  probability: r.probability,
+  state: r.state,
+  domain: r.domain,
+  idempotencyKey: r.idempotency_key,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  endedAt: r.ended_at,
+});
+
+export class ReservationStore {
+  private readonly s: Record<string, Statement>;
+
+  constructor(readonly db: Database) {
+    migrate(db, 'reservations', RESERVATION_MIGRATIONS);
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      insert: p(`INSERT INTO reservations (id, zone, charge_zone, tenant, app, priority, name, vcpus, memory_mib, overflow,
+                  probability, state, domain, idempotency_key, created_at, expires_at)
+                 VALUES (@id, @zone, @chargeZone, @tenant, @app, @priority, @name, @vcpus, @memoryMiB, @overflow,
+                  @probability, @state, @domain, @idempotencyKey, @createdAt, @expiresAt)`),
+      get: p('SELECT * FROM reservations WHERE id = ?'),
+      dueIds: p(`SELECT id FROM reservations WHERE state IN ('reserved', 'bound') AND expires_at <= ?`),
+      expire: p(`UPDATE reservations SET state = 'expired', ended_at = @now
+                 WHERE state IN ('reserved', 'bound') AND expires_at <= @now`),
+      bound: p(`SELECT id, zone, domain FROM reservations WHERE state = 'bound'`),
+      end: p(`UPDATE reservations SET state = @state, ended_at = @now WHERE id = @id AND state IN ('reserved', 'bound')`),
+      bind: p(`UPDATE reservations SET state = 'bound', domain = @domain WHERE id = @id AND state = 'reserved'`),
+      totals: p('SELECT zone, cpu, memory_mib, overflow_cpu, overflow_memory_mib, count FROM reservation_totals'),
+      earliest: p(`SELECT min(expires_at) AS t FROM reservations WHERE state IN ('reserved', 'bound') AND charge_zone = ? AND expires_at > ?`),
+      reqGet: p('SELECT * FROM placement_requests WHERE key = ?'),
+      reqPut: p(`INSERT INTO placement_requests (key, body_hash, state, status, response, reservation_id, created_at)
+                 VALUES (@key, @bodyHash, @state, @status, @response, @reservationId, @createdAt)
+                 ON CONFLICT (key) DO UPDATE SET body_hash = excluded.body_hash, state = excluded.state, status = excluded.status,
+                   response = excluded.response, reservation_id = excluded.reservation_id`),
+      reqDelete: p('DELETE FROM placement_requests WHERE key = ?'),
+      reqPrune: p(`DELETE FROM placement_requests WHERE created_at < ? AND state = 'done'`),
+      countActive: p(`SELECT count(*) AS n FROM reservations WHERE state IN ('reserved', 'bound')`),
+    };
+  }
+
+  /**
+   * Runs fn in a BEGIN IMMEDIATE transaction: it takes SQLite's write lock first, so
+   * the capacity read inside fn and the insert after it cannot interleave with another
+   * writer, in this process or another one.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  insert(r: Reservation): void {
+    this.s.insert.run({ ...r, overflow: r.overflow ? 1 : 0 });
+  }
+
+  get(id: string): Reservation | undefined {
+    const row = this.s.get.get(id) as ReservationRow | undefined;
+    return row && fromRow(row);
+  }
+
+  /** Marks every active reservation whose TTL has passed as expired; returns how many. */
+  expireDue(now: number): number {
+    return this.s.expire.run({ now }).changes;
+  }
+
+  /** Bound reservations whose domain now shows up in its zone are covered by the zone's provisioned sum. */
+  fulfillBound(vmsByZone: () => ReadonlyMap<string, ReadonlySet<string>>, now: number): number {
+    const rows = this.s.bound.all() as { id: string; zone: string; domain: string }[];
+    if (rows.length === 0) return 0;
+    const vms = vmsByZone(); // built only when something is bound
+    let n = 0;
+    for (const row of rows) {
+      if (vms.get(row.zone)?.has(row.domain)) n += this.s.end.run({ id: row.id, state: 'fulfilled', now }).changes;
+    }
+    return n;
+  }
+
+  /** Ends an active reservation; false when it was not active. */
+  end(id: string, state: 'released' | 'expired' | 'fulfilled', now: number): boolean {
+    return this.s.end.run({ id, state, now }).changes === 1;
+  }
+
+  bind(id: string, domain: string): boolean {
+    return this.s.bind.run({ id, domain }).changes === 1;
+  }
+
+  totals(): Map<string, ZoneTotals> {
+    const out = new Map<string, ZoneTotals>();
+    for (const r of this.s.totals.all() as { zone: string; cpu: number; memory_mib: number; overflow_cpu: number; overflow_memory_mib: number; count: number }[]) {
+      out.set(r.zone, {
+        reserved: { cpuCores: r.cpu, memoryMiB: r.memory_mib },
+        overflow: { cpuCores: r.overflow_cpu, memoryMiB: r.overflow_memory_mib },
+        count: r.count,
+      });
+    }
+    return out;
+  }
+
+  /** When the first active reservation charged to the zone runs out (unix ms), if any. */
+  earliestExpiry(zone: string, now: number): number | null {
+    return (this.s.earliest.get(zone, now) as { t: number | null }).t;
+  }
+
+  countActive(): number {
+    return (this.s.countActive.get() as { n: number }).n;
+  }
+
+  getRequest(key: string): PlacementRecord | undefined {
+    const r = this.s.reqGet.get(key) as
+      | { key: string; body_hash: string; state: 'pending' | 'done'; status: number; response: string; reservation_id: string | null; created_at: number }
+      | undefined;
+    return r && { key: r.key, bodyHash: r.body_hash, state: r.state, status: r.status, response: r.response, reservationId: r.reservation_id, createdAt: r.created_at };
+  }
+
+  putRequest(r: PlacementRecord): void {
+    this.s.reqPut.run(r);
+  }
+
+  deleteRequest(key: string): void {
+    this.s.reqDelete.run(key);
+  }
+
+  /** Forgets idempotency answers older than `before` (unix ms). */
+  pruneRequests(before: number): number {
+    return this.s.reqPrune.run(before).changes;
+  }
+}

@@ -1,0 +1,102 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Name, ZoneName, problemResponses } from './common.js';
+
+export const PlacementBody = Type.Object(
+  {
+    tenant: Name('tenant asking for the VM'),
+    app: Name('application the VM belongs to'),
+    priority: Type.Optional({ ...ZoneName, description: 'explicit class (zone) name; absent: config rules decide, else general' }),
+    vcpus: Type.Integer({ minimum: 1, maximum: 1024, description: 'vCPUs to reserve' }),
+    memoryMiB: Type.Integer({ minimum: 1, maximum: 16777216, description: 'memory to reserve, MiB (at most 16 TiB)' }),
+    name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$', description: 'domain name (must equal <name> in domainXml when both are given)' }),
+    ),
+    domainXml: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 1048576, description: 'libvirt domain XML; the daemon sets its partition, tags, defines and starts it' }),
+    ),
+    ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800, description: 'reservation lifetime; default api.defaultTtlSeconds' })),
+  },
+  { additionalProperties: false },
+);
+export type PlacementBodyT = Static<typeof PlacementBody>;
+
+export const IdempotencyHeaders = Type.Object(
+  {
+    'idempotency-key': Type.String({
+      minLength: 8,
+      maxLength: 255,
+      pattern: '^[A-Za-z0-9._:+/=-]{8,255}$',
+      description: 'required; the same key with the same body returns the first answer and never reserves twice',
+    }),
+  },
+  { required: ['idempotency-key'], additionalProperties: true },
+);
+
+export const ReservationId = Type.Object(
+  { id: Type.String({ format: 'uuid', description: 'reservation id' }) },
+  { additionalProperties: false },
+);
+
+export const ConfirmBody = Type.Object(
+  { domain: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$', description: 'name of the domain the caller created' }) },
+  { additionalProperties: false },
+);
+
+export const Placed = Type.Object(
+  {
+    decision: Type.Literal('placed'),
+    zone: Type.String(),
+    reservationId: Type.String(),
+    partition: Type.String(),
+    expiresAt: Type.String({ format: 'date-time' }),
+    overflow: Type.Boolean({ description: 'granted by the overflow manager beyond the zone\'s room' }),
+    probability: Type.Optional(Type.Number({ description: 'grant probability (overflow only)' })),
+    borrowedFrom: Type.Optional(Type.String({ description: 'zone whose spare capacity holds the reservation until the auto-scaler re-partitions' })),
+    domain: Type.Optional(Type.String({ description: 'domain defined and started from domainXml' })),
+  },
+  { additionalProperties: false },
+);
+
+export const Rejected = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Literal(429),
+    detail: Type.String(),
+    decision: Type.Literal('rejected'),
+    zone: Type.String(),
+    policy: Type.Union([Type.Literal('probabilistic'), Type.Literal('quota')]),
+    probability: Type.Number(),
+    retryAfterSeconds: Type.Integer(),
+  },
+  { additionalProperties: false, description: 'problem details of an overflow rejection; Retry-After carries retryAfterSeconds' },
+);
+
+export const ReservationView = Type.Object(
+  {
+    id: Type.String(),
+    state: Type.Union(['reserved', 'bound', 'fulfilled', 'released', 'expired'].map((s) => Type.Literal(s))),
+    zone: Type.String(),
+    chargeZone: Type.String(),
+    partition: Type.String(),
+    tenant: Type.String(),
+    app: Type.String(),
+    priority: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String()),
+    vcpus: Type.Integer(),
+    memoryMiB: Type.Integer(),
+    overflow: Type.Boolean(),
+    probability: Type.Optional(Type.Number()),
+    domain: Type.Optional(Type.String()),
+    createdAt: Type.String({ format: 'date-time' }),
+    expiresAt: Type.String({ format: 'date-time' }),
+    endedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+
+export const placementResponses = {
+  201: Placed,
+  429: Rejected,
+  ...problemResponses,
+};

@@ -1,0 +1,174 @@
+// The daemon's HTTP API: buildServer(deps) assembles fastify from the route plugins;
+// listenApi(server) puts it on the Unix socket (and loopback TCP with a token).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { bearerMatches, loadTokenDigest } from './auth.js';
+import type { RouterContext } from './context.js';
+import type { RouterDeps } from './deps.js';
+import { parseJsonBody } from './json-body.js';
+import { frameworkErrors, installProblemHandlers, sendProblem } from './errors.js';
+import { createTcpServer, listenTcp, prepareSocketPath, removeSocket, secureSocket } from './listen.js';
+import { createMetrics } from './metrics.js';
+import { collectRoutes } from './openapi.js';
+import { overflowPolicy } from './overflow/policy.js';
+import { randomlySeededRng } from './overflow/rng.js';
+import { PlacementService } from './placement/service.js';
+import { actionRoutes } from './plugins/actions.js';
+import { healthRoutes } from './plugins/health.js';
+import { metaRoutes } from './plugins/meta.js';
+import { placementRoutes } from './plugins/placements.js';
+import { readRoutes } from './plugins/reads.js';
+import { zoneRoutes } from './plugins/zones.js';
+import { problemBody } from './problem.js';
+import { ReservationStore } from './reservations/store.js';
+import { Problem } from './schemas/common.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface VirtzoneServer {
+  app: FastifyInstance;
+  service: PlacementService;
+  context: RouterContext;
+  /** sockets accepted by the TCP listener: requests on them need the bearer token */
+  tcpSockets: WeakSet<object>;
+  /** set by listenApi from api.tokenFile; null = TCP requests are refused */
+  tokenDigest: Buffer | null;
+  /** fastify's request handler, to serve it on a second (TCP) server */
+  handler: Handler;
+}
+
+export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
+  const { config } = deps;
+  const now = deps.now ?? Date.now;
+  let handler: Handler | undefined;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // no per-request log lines: decisions are logged (debug) where they are made
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.api.bodyLimitBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } },
+    frameworkErrors,
+    serverFactory: (h: Handler) => {
+      handler = h;
+      return createServer(h);
+    },
+  }) as unknown as FastifyInstance;
+
+  const store = new ReservationStore(deps.db);
+  const metricsRef: { decision?: (zone: string, outcome: string) => void } = {};
+  const service = new PlacementService({
+    store,
+    config,
+    zones: deps.zones,
+    forecasts: deps.forecasts,
+    host: deps.host,
+    now,
+    logger: deps.logger,
+    policy: overflowPolicy(config.overflow.policy, config.overflow, deps.rng ?? randomlySeededRng()),
+    onDecision: (zone, outcome) => metricsRef.decision?.(zone, outcome),
+  });
+  const metrics = createMetrics({ zones: deps.zones, reserved: () => service.reservedByZone() });
+  metricsRef.decision = metrics.decision;
+
+  const routes = collectRoutes(app);
+  const context: RouterContext = { deps, service, metrics, routes, now };
+  const server: VirtzoneServer = { app, service, context, tcpSockets: new WeakSet(), tokenDigest: null, handler: handler! };
+
+  // request bodies are JSON or nothing: text/plain is not accepted (415)
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.addSchema(Problem);
+  installProblemHandlers(app);
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!server.tcpSockets.has(request.raw.socket)) return; // Unix socket: guarded by file mode
+    if (!bearerMatches(request.headers.authorization, server.tokenDigest)) {
+      reply.header('www-authenticate', 'Bearer realm="virtzoned"');
+      return sendProblem(reply, problemBody(401, 'unauthorized', 'Unauthorized', 'a valid bearer token is required on TCP', { field: 'Authorization' }));
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  await app.register(placementRoutes, context);
+  await app.register(zoneRoutes, context);
+  await app.register(readRoutes, context);
+  await app.register(actionRoutes, context);
+  await app.register(healthRoutes, context);
+  await app.register(metaRoutes, context);
+
+  const sweepMs = deps.sweepIntervalMs ?? 5000;
+  if (sweepMs > 0) {
+    const timer = setInterval(() => {
+      try {
+        const { expired } = service.sweep();
+        if (expired) deps.logger?.debug({ expired }, 'expired reservations released');
+      } catch (err) {
+        deps.logger?.error({ err }, 'reservation sweep failed');
+      }
+    }, sweepMs);
+    timer.unref();
+    app.addHook('onClose', async () => clearInterval(timer));
+  }
+  // run one sweep now: reservations that expired while the daemon was down are released
+  service.sweep();
+  return server;
+}
+
+export interface ApiListeners {
+  socketPath: string;
+  tcp?: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on api.socket (and api.listen). Refuses to start — throws — when another
+ * daemon answers on the socket, when the socket path is not a socket, or when the
+ * token file is missing, empty or readable by group or others.
+ */
+export async function listenApi(server: VirtzoneServer, api: RouterDeps['config']['api']): Promise<ApiListeners> {
+  // check the token before touching the socket, so a refused start leaves nothing behind
+  if (api.listen !== undefined) {
+    if (!api.tokenFile) throw new Error('api.listen is set but api.tokenFile is not');
+    server.tokenDigest = loadTokenDigest(api.tokenFile);
+  }
+  await prepareSocketPath(api.socket);
+  await server.app.listen({ path: api.socket, backlog: 1024 });
+  secureSocket(api.socket, api.socketMode, api.socketGroup);
+  let tcp: Server | undefined;
+  let tcpAddress: { host: string; port: number } | undefined;
+  if (api.listen !== undefined) {
+    tcp = createTcpServer(server.handler, server.tcpSockets);
+    try {
+      tcpAddress = await listenTcp(tcp, api.listen);
+    } catch (err) {
+      await server.app.close();
+      removeSocket(api.socket);
+      throw err;
+    }
+  }
+  return {
+    socketPath: api.socket,
+    tcp: tcpAddress,
+    async close() {
+      if (tcp) {
+        tcp.closeAllConnections();
+        await new Promise<void>((resolve) => tcp!.close(() => resolve()));
+      }
+      await server.app.close();
+      removeSocket(api.socket);
+    },
+  };
+}
