@@ -42,4 +42,10 @@ async function main(argv: string[] = process.argv): Promise<number> {
   }
 }
 
+// `virtzone history X | head`: a closed pipe ends the output quietly, as with virsh
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.OK);
+  throw err;
+});
+
 process.exitCode = await main();

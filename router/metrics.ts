@@ -1,7 +1,7 @@
 // Prometheus metrics on a per-server Registry (never the global one, so two servers in
 // one process — tests — do not collide): request counts and latency per route,
 // placement decisions by zone and outcome, and zone sizes read from the zone provider
-// at scrape time.
+// at scrape time (refreshZones).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ZoneState } from '../daemon/model/types.js';
 import type { Resources } from './overflow/policy.js';
@@ -10,6 +10,8 @@ export interface RouterMetrics {
   registry: Registry;
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   decision(zone: string, outcome: string): void;
+  /** reads the zone provider into the zone gauges; call right before serializing */
+  refreshZones(): Promise<void>;
 }
 
 export function createMetrics(opts: {
@@ -38,13 +40,33 @@ export function createMetrics(opts: {
     labelNames: ['zone', 'outcome'] as const,
     registers: [registry],
   });
-  // one collect() refreshes all zone gauges from a single provider call; registered
-  // before them because the registry serializes metrics in registration order
-  new Gauge({
-    name: 'virtzone_zones',
-    help: 'zones reported by the zone monitor',
-    registers: [registry],
-    async collect() {
+  // zone sizes: one gauge family per quantity, labelled by zone and resource
+  const families = ['allocation', 'provisioned', 'used', 'reserved'] as const;
+  const gauges = Object.fromEntries(
+    families.map((f) => [
+      f,
+      new Gauge({
+        name: `virtzone_zone_${f}`,
+        help: `zone ${f} by resource (cpu in cores, memory in MiB)`,
+        labelNames: ['zone', 'resource'] as const,
+        registers: [registry],
+      }),
+    ]),
+  ) as Record<(typeof families)[number], Gauge<'zone' | 'resource'>>;
+  const vmCount = new Gauge({ name: 'virtzone_zone_vms', help: 'member VMs per zone', labelNames: ['zone'] as const, registers: [registry] });
+  const zoneCount = new Gauge({ name: 'virtzone_zones', help: 'zones reported by the zone monitor', registers: [registry] });
+  return {
+    registry,
+    observeRequest(method, route, status, seconds) {
+      requests.inc({ method, route, status: String(status) });
+      latency.observe({ method, route }, seconds);
+    },
+    decision(zone, outcome) {
+      decisions.inc({ zone, outcome });
+    },
+    // Not a collect() callback: the registry gathers metrics concurrently, so one
+    // gauge's async collect could not fill the others in time.
+    async refreshZones() {
       const zones = await opts.zones();
       const reserved = opts.reserved();
       for (const g of Object.values(gauges)) g.reset();
@@ -60,31 +82,7 @@ export function createMetrics(opts: {
         set('reserved', reserved.get(z.name)?.reserved ?? { cpuCores: 0, memoryMiB: 0 });
         vmCount.set({ zone: z.name }, z.vms.length);
       }
-      this.set(zones.length);
-    },
-  });
-  // zone sizes: one gauge family per quantity, labelled by zone and resource
-  const families = ['allocation', 'provisioned', 'used', 'reserved'] as const;
-  const gauges = Object.fromEntries(
-    families.map((f) => [
-      f,
-      new Gauge({
-        name: `virtzone_zone_${f}`,
-        help: `zone ${f} by resource (cpu in cores, memory in MiB)`,
-        labelNames: ['zone', 'resource'] as const,
-        registers: [registry],
-      }),
-    ]),
-  ) as Record<(typeof families)[number], Gauge<'zone' | 'resource'>>;
-  const vmCount = new Gauge({ name: 'virtzone_zone_vms', help: 'member VMs per zone', labelNames: ['zone'] as const, registers: [registry] });
-  return {
-    registry,
-    observeRequest(method, route, status, seconds) {
-      requests.inc({ method, route, status: String(status) });
-      latency.observe({ method, route }, seconds);
-    },
-    decision(zone, outcome) {
-      decisions.inc({ zone, outcome });
+      zoneCount.set(zones.length);
     },
   };
 }

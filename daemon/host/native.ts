@@ -143,7 +143,11 @@ export class NativeAddonMissingError extends Error {
 
 const ADDON_FILE = join('build', 'Release', 'virtzone_libvirt.node');
 
-/** The repository root: the nearest folder above this module holding binding.gyp. */
+/**
+ * Where the addon may be: $VIRTZONE_LIBVIRT_ADDON, else build/Release under the nearest
+ * folder above this module that holds binding.gyp or a build (the repository root, from
+ * daemon/host/ when run with tsx or from dist/daemon/host/ when compiled).
+ */
 function candidatePaths(): string[] {
   const fromEnv = process.env.VIRTZONE_LIBVIRT_ADDON;
   const paths = fromEnv ? [resolve(fromEnv)] : [];

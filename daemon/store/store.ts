@@ -450,7 +450,8 @@ export class Store {
   // ---------------------------------------------------------------- reads
 
   listVms(): VmRecord[] {
-    return (this.stmt(`SELECT * FROM vms ORDER BY name`).all() as VmRow[]).map(vmRecordOf);
+    const rows = this.stmt(`SELECT * FROM vms`).all() as VmRow[];
+    return rows.sort((a, b) => byName.compare(a.name, b.name)).map(vmRecordOf);
   }
 
   getVm(name: string): VmRecord | undefined {
@@ -585,6 +586,9 @@ export class Store {
     };
   }
 }
+
+/** natural order: bitbrains-9 before bitbrains-22 */
+const byName = new Intl.Collator('en', { numeric: true });
 
 function sumOrNull(a: number | null, b: number | null): number | null {
   return a === null && b === null ? null : (a ?? 0) + (b ?? 0);

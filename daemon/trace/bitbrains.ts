@@ -101,8 +101,17 @@ export function unusableReason(row: TraceRow): string | null {
   return null;
 }
 
+/**
+ * Options of the readers. `keepUnprovisioned` keeps the 0-core / 0-capacity rows that are
+ * otherwise rejected: the backtest protocol of issue 3 counts them as 0 cores in use (a
+ * switched-off VM), and its cross-check numbers were computed that way.
+ */
+export interface ReadOptions {
+  keepUnprovisioned?: boolean;
+}
+
 /** Parses one data line; returns the row or the reason it was rejected. */
-export function parseBitbrainsLine(line: string): TraceRow | string {
+export function parseBitbrainsLine(line: string, opts: ReadOptions = {}): TraceRow | string {
   const parts = line.split(';');
   if (parts.length !== COLUMNS) return `expected ${COLUMNS} fields, found ${parts.length}`;
   const v = new Array<number>(COLUMNS);
@@ -133,7 +142,7 @@ export function parseBitbrainsLine(line: string): TraceRow | string {
     netRxKBps: v[9],
     netTxKBps: v[10],
   };
-  return unusableReason(row) ?? row;
+  return (opts.keepUnprovisioned ? null : unusableReason(row)) ?? row;
 }
 
 export interface ReadResult {
@@ -166,7 +175,7 @@ async function readText(file: string): Promise<{ text: string; error?: string }>
 }
 
 /** Reads one file (gzip decided by its magic bytes, not its name). */
-export async function readBitbrainsFile(file: string): Promise<ReadResult> {
+export async function readBitbrainsFile(file: string, opts: ReadOptions = {}): Promise<ReadResult> {
   const rows: TraceRow[] = [];
   const rejected: RowRejection[] = [];
   let linesRead = 0;
@@ -180,7 +189,7 @@ export async function readBitbrainsFile(file: string): Promise<ReadResult> {
     if (i === 0 && /^\s*Timestamp/i.test(line)) continue; // header
     if (line.trim() === '') continue;
     linesRead++;
-    const r = parseBitbrainsLine(line);
+    const r = parseBitbrainsLine(line, opts);
     if (typeof r === 'string') rejected.push({ file, line: i + 1, reason: r });
     else rows.push(r);
   }
@@ -191,8 +200,8 @@ export async function readBitbrainsFile(file: string): Promise<ReadResult> {
 }
 
 /** All rows of one VM, all months merged, sorted by time (duplicates kept; callers decide). */
-export async function readBitbrainsVm(vm: TraceVm): Promise<ReadResult> {
-  const parts = await Promise.all(vm.files.map(readBitbrainsFile));
+export async function readBitbrainsVm(vm: TraceVm, opts: ReadOptions = {}): Promise<ReadResult> {
+  const parts = await Promise.all(vm.files.map((f) => readBitbrainsFile(f, opts)));
   const rows = parts.flatMap((p) => p.rows).sort((a, b) => a.ts - b.ts);
   return {
     rows,

@@ -17,7 +17,8 @@ export async function loadBitbrainsSeries(dir: string, opts: TraceSeriesOptions 
   const out: LoadSeries[] = [];
   let done = 0;
   for (const vm of vms) {
-    const { rows } = await readBitbrainsVm(vm);
+    // The protocol counts 0-core rows as 0 cores in use (a switched-off VM), so keep them.
+    const { rows } = await readBitbrainsVm(vm, { keepUnprovisioned: true });
     const name = `vm:${vmNameOf(vm.id)}`;
     const cpu = toGrid(rows.map((r) => ({ ts: r.ts, value: cpuCoresInUse(r) })));
     const mem = toGrid(rows.map((r) => ({ ts: r.ts, value: memoryMiBInUse(r) })));

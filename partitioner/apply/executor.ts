@@ -15,6 +15,7 @@
 // else is skipped: the vcpu_quota cap before it already enforces the shrink.
 import type { Config } from '../../daemon/config/schema.js';
 import type { HostAdapter } from '../../daemon/host/types.js';
+import { isLibvirtError } from '../../daemon/host/errors.js';
 import type { AuditLog, AuditResult } from '../../daemon/store/audit.js';
 import type { VmTarget } from '../plan/types.js';
 import { normalizeQuota } from '../vm-targets/targets.js';
@@ -106,10 +107,12 @@ async function write(host: HostAdapter, kind: StepKind, vm: string, v: Record<st
       return host.setMemory(vm, Math.round(v.memoryMiB * 1024), { live: true });
     case 'vcpus':
       return host.setVcpus(vm, v.vcpus, { live: true });
+    // Live only: a domain that stopped meanwhile fails the step instead of having its
+    // persistent config changed behind the operator's back.
     case 'sched':
-      return host.setSchedulerParams(vm, { ...v });
+      return host.setSchedulerParams(vm, { ...v }, { live: true });
     case 'memtune':
-      return host.setMemoryParams(vm, { ...v });
+      return host.setMemoryParams(vm, { ...v }, { live: true });
   }
 }
 
@@ -232,7 +235,9 @@ export async function executeSteps(
       let rollbackError: string | null = null;
       let observed: Record<string, number> | undefined;
       try {
-        await write(host, step.kind, step.vm, rollbackValues(step.kind, before));
+        const back = rollbackValues(step.kind, before);
+        // Nothing readable before (e.g. a parameter this host does not have): nothing to restore.
+        if (Object.keys(back).length > 0) await write(host, step.kind, step.vm, back);
         observed = await verify(host, step, before, config.apply.verifyTimeoutMs, pollMs);
       } catch (re) {
         rollbackError = errText(re);
@@ -241,9 +246,13 @@ export async function executeSteps(
         finish({ ...planned, result: 'rolled_back', observed, error: `${error}; rolled back to ${fmtVals(before)}` });
       } else {
         finish({ ...planned, result: 'failed', observed, error: `${error}; rollback failed: ${rollbackError}` });
-        abortReason = `stopped after ${step.vm}: a failed step could not be rolled back, the host state is uncertain`;
-        report.aborted = true;
-        continue;
+        // A domain that stopped or vanished under us holds nothing any more: only its
+        // own steps are off. Anything else leaves the host in an unknown state.
+        if (!(await stoppedOrGone(host, step.vm))) {
+          abortReason = `stopped after ${step.vm}: a failed step could not be rolled back, the host state is uncertain`;
+          report.aborted = true;
+          continue;
+        }
       }
       if (step.bestEffort) continue;
       unsafeVms.set(step.vm, `an earlier step of ${step.vm} failed (${ACTION[step.kind]})`);
@@ -255,6 +264,17 @@ export async function executeSteps(
     }
   }
   return report;
+}
+
+async function stoppedOrGone(host: HostAdapter, vm: string): Promise<boolean> {
+  if (!host.isAlive()) return false;
+  try {
+    const st = (await host.lookup(vm)).state;
+    return st === 'shutoff' || st === 'shutdown' || st === 'crashed';
+  } catch (e) {
+    // lookup of a domain that no longer exists
+    return host.isAlive() && isLibvirtError(e, 'VIR_ERR_NO_DOMAIN');
+  }
 }
 
 /** Values to write back; integers where the host wants integers. */

@@ -128,8 +128,17 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
   const utilization: Record<string, Resources> = {};
   const exhausted: Record<string, boolean> = {};
 
-  /** What a zone can lend without going above the middle of the band or below its floor. */
-  const lendable = (w: Work): Resources => ({
+  /**
+   * What a zone can lend without going above the middle of the band or below its floor.
+   * A zone that grew within the cooldown lends nothing: it just needed that room, and
+   * taking it back at once is how zones start to ping-pong.
+   */
+  const lendable = (w: Work): Resources => {
+    const grewAt = memoryIn.zones[w.zone.name]?.lastGrowAt ?? null;
+    if (grewAt !== null && now - grewAt < cooldownSeconds) return { cpuCores: 0, memoryMiB: 0 };
+    return lendableNow(w);
+  };
+  const lendableNow = (w: Work): Resources => ({
     cpuCores: Math.max(0, w.alloc.cpuCores - Math.max(w.zone.floor.cpuCores, w.used.cpuCores / target)),
     memoryMiB: Math.max(0, w.alloc.memoryMiB - Math.max(w.zone.floor.memoryMiB, w.used.memoryMiB / target, w.provisionedMemoryMiB)),
   });

@@ -30,12 +30,13 @@ export function templateSize(xml: string): Resources {
  * A member's domain XML: {{name}} replaced, any <uuid> dropped (libvirt makes a new
  * one), placed in the zone's partition and tagged as a pool member of the zone.
  */
-export function renderPoolMember(template: string, name: string, zone: string, createdAt: number): string {
+export function renderPoolMember(template: string, name: string, zone: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw new Error(`pool member name ${JSON.stringify(name)} is not a valid domain name`);
   let xml = template.split('{{name}}').join(escapeXml(name));
   if (!/<name>[^<]*<\/name>/.test(xml)) throw new Error('domain template: no <name> element');
   xml = xml.replace(/<name>[^<]*<\/name>/, `<name>${escapeXml(name)}</name>`);
   xml = xml.replace(/\s*<uuid>[^<]*<\/uuid>/, '');
   xml = withPartition(xml, partitionOf(zone));
-  return withMetadata(xml, { class: zone, pool: 'true', createdBy: 'autoscaler', createdAt: Math.floor(createdAt) });
+  // pool="true" is what marks a member as the auto-scaler's own (only those are removed).
+  return withMetadata(xml, { class: zone, pool: 'true' });
 }

@@ -16,9 +16,13 @@ export interface OverflowInput {
   /** number of configured classes (general's rank equals it) */
   classCount: number;
   request: Resources;
-  /** room left (after provisioned VMs and active reservations) in the zones the request may draw on */
+  /**
+   * capacity not in use in the zones the request may draw on: allocation - measured use
+   * - active reservations (admission already failed on allocation - provisioned; an
+   * overflow grant over-commits provisioned capacity, betting on measured use)
+   */
   free: Resources;
-  /** allocation of those same zones: free / total is the free share */
+  /** allocation of those same zones: the free share is (free - request) / total */
   total: Resources;
   /**
    * expected change of load over the next 30 minutes (forecast expected load minus
@@ -62,14 +66,15 @@ function needs(input: OverflowInput, r: keyof Resources): boolean {
 const RESOURCES: (keyof Resources)[] = ['cpuCores', 'memoryMiB'];
 
 /**
- * Free share: the scarcer of the requested resources, as a fraction of the total the
- * request may draw on. A resource with no allocation at all counts as fully taken.
+ * Free share: what would stay unused once the request is granted, for the scarcer of
+ * the requested resources, as a fraction of the total the request may draw on — so a
+ * request larger than what is unused gets 0. A resource with no allocation counts as taken.
  */
 export function freeShare(input: OverflowInput): number {
   let share = 1;
   for (const r of RESOURCES) {
     if (!needs(input, r)) continue;
-    const s = input.total[r] > 0 ? input.free[r] / input.total[r] : 0;
+    const s = input.total[r] > 0 ? (input.free[r] - input.request[r]) / input.total[r] : 0;
     share = Math.min(share, s);
   }
   return clamp(share, 0, 1);

@@ -10,6 +10,8 @@ export interface ZoneCapacity {
   capacity: Resources;
   /** what member VMs are provisioned with */
   provisioned: Resources;
+  /** latest measured use of the member VMs */
+  used: Resources;
   /** active reservations charged to this zone */
   reserved: Resources;
   /** true when the auto-scaler can do nothing more for this zone */
@@ -35,6 +37,16 @@ export function candidateZones(target: ZoneCapacity, zones: readonly ZoneCapacit
   return [target, ...donors];
 }
 
+/**
+ * What is not in use: allocation - measured use - active reservations (a reserved VM
+ * has not started yet, so it counts at its full size). This, not room(), is what an
+ * overflow grant draws on: provisioned vCPUs and memory are mostly not busy at once.
+ */
+export const unused = (z: ZoneCapacity): Resources => ({
+  cpuCores: z.capacity.cpuCores - z.used.cpuCores - z.reserved.cpuCores,
+  memoryMiB: z.capacity.memoryMiB - z.used.memoryMiB - z.reserved.memoryMiB,
+});
+
 export type Admission =
   | { kind: 'fits'; chargeZone: string }
   | { kind: 'full'; free: Resources; total: Resources };
@@ -42,7 +54,7 @@ export type Admission =
 /**
  * The first candidate with room for the whole request is charged for it (a request is
  * never split across zones). When none has room, the caller asks the overflow policy,
- * with the candidates' summed free room and allocation.
+ * with the candidates' summed unused capacity and allocation.
  */
 export function admit(request: Resources, candidates: readonly ZoneCapacity[]): Admission {
   for (const z of candidates) {
@@ -51,9 +63,9 @@ export function admit(request: Resources, candidates: readonly ZoneCapacity[]): 
   const free = { cpuCores: 0, memoryMiB: 0 };
   const total = { cpuCores: 0, memoryMiB: 0 };
   for (const z of candidates) {
-    const r = room(z);
-    free.cpuCores += Math.max(0, r.cpuCores);
-    free.memoryMiB += Math.max(0, r.memoryMiB);
+    const u = unused(z);
+    free.cpuCores += Math.max(0, u.cpuCores);
+    free.memoryMiB += Math.max(0, u.memoryMiB);
     total.cpuCores += z.capacity.cpuCores;
     total.memoryMiB += z.capacity.memoryMiB;
   }

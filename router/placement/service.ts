@@ -59,6 +59,8 @@ function canonical(v: unknown): string {
 
 export const bodyHash = (body: unknown): string => createHash('sha256').update(canonical(body)).digest('base64url');
 
+/** ended reservations, and the idempotency keys on them, are kept this long */
+export const ENDED_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const ZERO: Resources = { cpuCores: 0, memoryMiB: 0 };
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -87,11 +89,60 @@ export function reservationView(r: Reservation, now: number): Record<string, unk
   return view;
 }
 
+interface Queued {
+  fn: () => unknown;
+  resolve: (v: any) => void;
+  reject: (e: unknown) => void;
+}
+
 export class PlacementService {
   private readonly classes: string[];
+  private queue: Queued[] = [];
 
   constructor(private readonly o: PlacementServiceOptions) {
     this.classes = o.config.classes.map((c) => c.name);
+  }
+
+  /**
+   * Group commit: placement decisions that arrive in the same event-loop turn run one
+   * after the other inside ONE write transaction (each in its own savepoint), and every
+   * caller is answered only after that transaction has committed. Each decision still
+   * reads the totals its predecessors wrote, so admission is exactly as if serial; the
+   * batch only shares the cost of BEGIN/COMMIT (the WAL write), which dominates.
+   */
+  private decideInBatch<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve, reject });
+      if (this.queue.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    const { store, now } = this.o;
+    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      store.transaction(() => {
+        store.expireDue(now());
+        for (const item of batch) {
+          try {
+            results.push({ ok: true, value: store.savepoint(item.fn) });
+          } catch (error) {
+            results.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // the commit itself failed: nothing of the batch was stored
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const r = results[i];
+      if (r.ok) item.resolve(r.value);
+      else item.reject(r.error);
+    });
   }
 
   private rankOf(zone: string): number {
@@ -108,12 +159,13 @@ export class PlacementService {
       rank: this.rankOf(z.name),
       capacity: { cpuCores: z.allocation.cpuCores * oc, memoryMiB: z.allocation.memoryMiB },
       provisioned: z.provisioned,
+      used: z.used,
       reserved: totals.get(z.name)?.reserved ?? ZERO,
       exhausted: z.exhausted,
     }));
     // a zone the monitor does not report (no plan yet) has no capacity
     if (!out.some((z) => z.name === targetName)) {
-      out.push({ name: targetName, rank: this.rankOf(targetName), capacity: ZERO, provisioned: ZERO, reserved: totals.get(targetName)?.reserved ?? ZERO, exhausted: true });
+      out.push({ name: targetName, rank: this.rankOf(targetName), capacity: ZERO, provisioned: ZERO, used: ZERO, reserved: totals.get(targetName)?.reserved ?? ZERO, exhausted: true });
     }
     return out;
   }
@@ -138,18 +190,18 @@ export class PlacementService {
   }
 
   private replay(key: string, hash: string): Answer | undefined {
-    const rec = this.o.store.getRequest(key);
-    if (!rec) return undefined;
-    if (rec.bodyHash !== hash) {
+    const earlier = this.o.store.getByKey(key);
+    if (!earlier) return undefined;
+    if (earlier.bodyHash !== hash) {
       throw unprocessable(`Idempotency-Key ${JSON.stringify(key)} was already used with a different request body`, 'Idempotency-Key');
     }
-    if (rec.state === 'pending') {
+    if (earlier.response === null) {
       throw new ProblemError(409, 'in-progress', 'Request in progress', `a request with Idempotency-Key ${JSON.stringify(key)} is still being carried out; retry later`, {
         field: 'Idempotency-Key',
         headers: { 'retry-after': '1' },
       });
     }
-    return { status: rec.status, body: JSON.parse(rec.response), headers: { 'idempotent-replayed': 'true' } };
+    return { status: 201, body: JSON.parse(earlier.response), headers: { 'idempotent-replayed': 'true' } };
   }
 
   async place(req: PlacementRequest, key: string): Promise<Answer> {
@@ -174,12 +226,11 @@ export class PlacementService {
     const request: Resources = { cpuCores: req.vcpus, memoryMiB: req.memoryMiB };
     const ttlMs = (req.ttlSeconds ?? config.api.defaultTtlSeconds) * 1000;
 
-    const outcome = store.transaction(() => {
+    const outcome = await this.decideInBatch(() => {
       // a concurrent request with the same key may have finished while we awaited
       const again = this.replay(key, hash);
       if (again) return { kind: 'replay' as const, answer: again };
       const t = now();
-      store.expireDue(t);
       store.fulfillBound(() => vmsByZone(zones), t);
       const caps = this.capacities(zones, zoneName);
       const targetCap = caps.find((z) => z.name === zoneName)!;
@@ -222,11 +273,12 @@ export class PlacementService {
         state: 'reserved',
         domain: null,
         idempotencyKey: key,
+        bodyHash: hash,
+        response: null,
         createdAt: t,
         expiresAt: t + ttlMs,
         endedAt: null,
       };
-      store.insert(r);
       const body: Record<string, unknown> = {
         decision: 'placed',
         zone: zoneName,
@@ -237,15 +289,9 @@ export class PlacementService {
       };
       if (decision) body.probability = decision.probability;
       if (chargeZone !== zoneName) body.borrowedFrom = chargeZone;
-      store.putRequest({
-        key,
-        bodyHash: hash,
-        state: req.domainXml === undefined ? 'done' : 'pending',
-        status: 201,
-        response: JSON.stringify(body),
-        reservationId: r.id,
-        createdAt: t,
-      });
+      // with domainXml the answer is stored once the domain runs (until then: 409 in progress)
+      if (req.domainXml === undefined) r.response = JSON.stringify(body);
+      store.insert(r);
       return { kind: 'placed' as const, reservation: r, body, decision };
     });
 
@@ -279,7 +325,7 @@ export class PlacementService {
     this.o.onDecision?.(zoneName, kind);
     this.o.logger?.debug({ zone: zoneName, via: mapped.via, reservation: reservation.id, outcome: kind, probability: decision?.probability }, 'placement decided');
     if (req.domainXml === undefined) return { status: 201, body };
-    return this.finishWithDomain(req, key, hash, reservation, body);
+    return this.finishWithDomain(req, reservation, body);
   }
 
   /** Validates domainXml and the host before anything is reserved; returns the domain name in it. */
@@ -306,7 +352,7 @@ export class PlacementService {
     return facts.name;
   }
 
-  private async finishWithDomain(req: PlacementRequest, key: string, hash: string, r: Reservation, body: Record<string, unknown>): Promise<Answer> {
+  private async finishWithDomain(req: PlacementRequest, r: Reservation, body: Record<string, unknown>): Promise<Answer> {
     const { store, now } = this.o;
     try {
       const domain = await createDomain(this.o.host!, req.domainXml!, partitionOf(r.zone), {
@@ -316,16 +362,13 @@ export class PlacementService {
         reservationId: r.id,
       });
       const final = { ...body, domain };
-      store.transaction(() => {
-        store.bind(r.id, domain);
-        store.putRequest({ key, bodyHash: hash, state: 'done', status: 201, response: JSON.stringify(final), reservationId: r.id, createdAt: now() });
-      });
+      store.transaction(() => store.bind(r.id, domain, JSON.stringify(final)));
       return { status: 201, body: final };
     } catch (err) {
       // release what we reserved and forget the key, so a retry starts afresh
       store.transaction(() => {
         store.end(r.id, 'released', now());
-        store.deleteRequest(key);
+        store.forgetKey(r.id);
       });
       this.o.onDecision?.(r.zone, 'failed');
       if (err instanceof DomainCreateError) {
@@ -388,12 +431,15 @@ export class PlacementService {
     return { status: 200, body: reservationView(r, now()) };
   }
 
-  /** Periodic housekeeping: expire what ran out, forget idempotency answers after a day. */
+  /**
+   * Periodic housekeeping: expire what ran out; delete reservations that ended more
+   * than a week ago (their idempotency keys go with them).
+   */
   sweep(): { expired: number; pruned: number } {
     const { store, now } = this.o;
     return store.transaction(() => {
       const t = now();
-      return { expired: store.expireDue(t), pruned: store.pruneRequests(t - 24 * 3600 * 1000) };
+      return { expired: store.expireDue(t), pruned: store.pruneEnded(t - ENDED_RETENTION_MS) };
     });
   }
 

@@ -6,6 +6,7 @@ import { Problem } from '../schemas/common.js';
 
 export async function metaRoutes(app: FastifyInstance, ctx: RouterContext) {
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['meta'] } }, async (_request, reply) => {
+    await ctx.metrics.refreshZones();
     const text = await ctx.metrics.registry.metrics();
     return reply.type(ctx.metrics.registry.contentType).send(text);
   });

@@ -8,7 +8,7 @@ import type { Migration } from '../../daemon/store/migrate.js';
 export const RESERVATION_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    description: 'reservations, per-zone active totals, idempotency records',
+    description: 'reservations (with their idempotency keys) and per-zone active totals',
     up: (db) => {
       db.exec(`
         CREATE TABLE reservations (
@@ -25,13 +25,19 @@ export const RESERVATION_MIGRATIONS: readonly Migration[] = [
           probability REAL,
           state TEXT NOT NULL CHECK (state IN ('reserved', 'bound', 'fulfilled', 'released', 'expired')),
           domain TEXT,
-          idempotency_key TEXT,          -- the request's key (placement_requests is the authority)
+          idempotency_key TEXT,          -- the placement request's Idempotency-Key (NULL once forgotten)
+          body_hash TEXT,                -- sha256 of the canonical request body, for that key
+          response TEXT,                 -- the 201 answer (JSON) replayed for that key; NULL while its domain is being created
           created_at INTEGER NOT NULL,   -- unix ms
           expires_at INTEGER NOT NULL,   -- unix ms
           ended_at INTEGER
         ) STRICT;
         CREATE INDEX reservations_active_by_expiry ON reservations (expires_at) WHERE state IN ('reserved', 'bound');
         CREATE INDEX reservations_bound ON reservations (zone) WHERE state = 'bound';
+        -- the idempotency record IS the reservation: one row, one b-tree insert less per
+        -- placement; only successful placements are remembered (a rejection is decided anew)
+        CREATE UNIQUE INDEX reservations_by_key ON reservations (idempotency_key) WHERE idempotency_key IS NOT NULL;
+        CREATE INDEX reservations_ended ON reservations (ended_at) WHERE ended_at IS NOT NULL;
 
         CREATE TABLE reservation_totals (
           zone TEXT PRIMARY KEY,
@@ -73,18 +79,6 @@ export const RESERVATION_MIGRATIONS: readonly Migration[] = [
           WHERE zone = OLD.charge_zone;
         END;
 
-        -- An idempotency key's answer. 'pending' while a domain is being defined and
-        -- started for it; only successful answers are kept (a rejection is decided anew).
-        CREATE TABLE placement_requests (
-          key TEXT PRIMARY KEY,
-          body_hash TEXT NOT NULL,
-          state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
-          status INTEGER NOT NULL,
-          response TEXT NOT NULL,
-          reservation_id TEXT,
-          created_at INTEGER NOT NULL
-        ) STRICT;
-        CREATE INDEX placement_requests_by_age ON placement_requests (created_at);
       `);
     },
   },

@@ -23,6 +23,9 @@ export interface Reservation {
   state: ReservationState;
   domain: string | null;
   idempotencyKey: string | null;
+  bodyHash: string | null;
+  /** the 201 answer replayed for the key; null while the domain is being created */
+  response: string | null;
   createdAt: number; // unix ms
   expiresAt: number; // unix ms
   endedAt: number | null;
@@ -32,16 +35,6 @@ export interface ZoneTotals {
   reserved: Resources;
   overflow: Resources;
   count: number;
-}
-
-export interface PlacementRecord {
-  key: string;
-  bodyHash: string;
-  state: 'pending' | 'done';
-  status: number;
-  response: string;
-  reservationId: string | null;
-  createdAt: number;
 }
 
 interface ReservationRow {
@@ -59,6 +52,8 @@ interface ReservationRow {
   state: ReservationState;
   domain: string | null;
   idempotency_key: string | null;
+  body_hash: string | null;
+  response: string | null;
   created_at: number;
   expires_at: number;
   ended_at: number | null;
@@ -79,6 +74,8 @@ const fromRow = (r: ReservationRow): Reservation => ({
   state: r.state,
   domain: r.domain,
   idempotencyKey: r.idempotency_key,
+  bodyHash: r.body_hash,
+  response: r.response,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
   endedAt: r.ended_at,
@@ -92,25 +89,22 @@ export class ReservationStore {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       insert: p(`INSERT INTO reservations (id, zone, charge_zone, tenant, app, priority, name, vcpus, memory_mib, overflow,
-                  probability, state, domain, idempotency_key, created_at, expires_at)
+                  probability, state, domain, idempotency_key, body_hash, response, created_at, expires_at)
                  VALUES (@id, @zone, @chargeZone, @tenant, @app, @priority, @name, @vcpus, @memoryMiB, @overflow,
-                  @probability, @state, @domain, @idempotencyKey, @createdAt, @expiresAt)`),
+                  @probability, @state, @domain, @idempotencyKey, @bodyHash, @response, @createdAt, @expiresAt)`),
+      byKey: p('SELECT * FROM reservations WHERE idempotency_key = ?'),
+      forgetKey: p('UPDATE reservations SET idempotency_key = NULL, body_hash = NULL WHERE id = ?'),
+      bindDomain: p(`UPDATE reservations SET state = 'bound', domain = @domain, response = coalesce(@response, response)
+                     WHERE id = @id AND state = 'reserved'`),
+      pruneEnded: p('DELETE FROM reservations WHERE ended_at IS NOT NULL AND ended_at < ?'),
       get: p('SELECT * FROM reservations WHERE id = ?'),
       dueIds: p(`SELECT id FROM reservations WHERE state IN ('reserved', 'bound') AND expires_at <= ?`),
       expire: p(`UPDATE reservations SET state = 'expired', ended_at = @now
                  WHERE state IN ('reserved', 'bound') AND expires_at <= @now`),
       bound: p(`SELECT id, zone, domain FROM reservations WHERE state = 'bound'`),
       end: p(`UPDATE reservations SET state = @state, ended_at = @now WHERE id = @id AND state IN ('reserved', 'bound')`),
-      bind: p(`UPDATE reservations SET state = 'bound', domain = @domain WHERE id = @id AND state = 'reserved'`),
       totals: p('SELECT zone, cpu, memory_mib, overflow_cpu, overflow_memory_mib, count FROM reservation_totals'),
       earliest: p(`SELECT min(expires_at) AS t FROM reservations WHERE state IN ('reserved', 'bound') AND charge_zone = ? AND expires_at > ?`),
-      reqGet: p('SELECT * FROM placement_requests WHERE key = ?'),
-      reqPut: p(`INSERT INTO placement_requests (key, body_hash, state, status, response, reservation_id, created_at)
-                 VALUES (@key, @bodyHash, @state, @status, @response, @reservationId, @createdAt)
-                 ON CONFLICT (key) DO UPDATE SET body_hash = excluded.body_hash, state = excluded.state, status = excluded.status,
-                   response = excluded.response, reservation_id = excluded.reservation_id`),
-      reqDelete: p('DELETE FROM placement_requests WHERE key = ?'),
-      reqPrune: p(`DELETE FROM placement_requests WHERE created_at < ? AND state = 'done'`),
       countActive: p(`SELECT count(*) AS n FROM reservations WHERE state IN ('reserved', 'bound')`),
     };
   }
@@ -122,6 +116,14 @@ export class ReservationStore {
    */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
+  }
+
+  /**
+   * Runs fn inside the current transaction as a SAVEPOINT: if fn throws, only its own
+   * writes are rolled back (one placement of a group commit failing leaves the others).
+   */
+  savepoint<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
   insert(r: Reservation): void {
@@ -155,8 +157,25 @@ export class ReservationStore {
     return this.s.end.run({ id, state, now }).changes === 1;
   }
 
-  bind(id: string, domain: string): boolean {
-    return this.s.bind.run({ id, domain }).changes === 1;
+  /** Binds an active reservation to its domain; `response` (when given) becomes the answer replayed for its key. */
+  bind(id: string, domain: string, response: string | null = null): boolean {
+    return this.s.bindDomain.run({ id, domain, response }).changes === 1;
+  }
+
+  /** The reservation a placement with this Idempotency-Key made, if it is remembered. */
+  getByKey(key: string): Reservation | undefined {
+    const row = this.s.byKey.get(key) as ReservationRow | undefined;
+    return row && fromRow(row);
+  }
+
+  /** Forgets the key (a failed placement), so a retry with it is decided afresh. */
+  forgetKey(id: string): void {
+    this.s.forgetKey.run(id);
+  }
+
+  /** Deletes reservations (and with them their keys) that ended before `before` (unix ms). */
+  pruneEnded(before: number): number {
+    return this.s.pruneEnded.run(before).changes;
   }
 
   totals(): Map<string, ZoneTotals> {
@@ -178,25 +197,5 @@ export class ReservationStore {
 
   countActive(): number {
     return (this.s.countActive.get() as { n: number }).n;
-  }
-
-  getRequest(key: string): PlacementRecord | undefined {
-    const r = this.s.reqGet.get(key) as
-      | { key: string; body_hash: string; state: 'pending' | 'done'; status: number; response: string; reservation_id: string | null; created_at: number }
-      | undefined;
-    return r && { key: r.key, bodyHash: r.body_hash, state: r.state, status: r.status, response: r.response, reservationId: r.reservation_id, createdAt: r.created_at };
-  }
-
-  putRequest(r: PlacementRecord): void {
-    this.s.reqPut.run(r);
-  }
-
-  deleteRequest(key: string): void {
-    this.s.reqDelete.run(key);
-  }
-
-  /** Forgets idempotency answers older than `before` (unix ms). */
-  pruneRequests(before: number): number {
-    return this.s.reqPrune.run(before).changes;
   }
 }

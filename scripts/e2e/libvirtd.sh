@@ -168,6 +168,12 @@ guest_pids() {
 
 stop() {
   local name pid
+  # Guests whose libvirtd was killed are destroyed through a libvirtd that reconnects
+  # to them: that way libvirt also removes their cgroups and status files.
+  if [[ -n $(guest_pids) ]] && ! { pid_alive "$LIBVIRTD_PID" && answers; }; then
+    log "guests outlived their libvirtd: starting one to destroy them"
+    start || true
+  fi
   if pid_alive "$LIBVIRTD_PID" && answers; then
     for name in $(virsh -q -c "$URI" list --name 2>/dev/null); do
       log "destroying guest $name"
@@ -175,14 +181,23 @@ stop() {
     done
   fi
   stop_pidfile "$LIBVIRTD_PID" libvirtd
-  # guests that outlived their libvirtd (a killed daemon, a failed destroy)
-  for pid in $(guest_pids); do
-    log "killing leftover qemu $pid"
-    kill -KILL "$pid" 2>/dev/null || true
+  # what is left after a failed destroy: kill it and remove what libvirt would have
+  local f d
+  for f in "$RUN"/qemu/*.pid; do
+    [[ -f $f ]] || continue
+    pid=$(cat "$f" 2>/dev/null || true)
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+      log "killing leftover qemu $pid (${f##*/})"
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_gone "$pid" 5 || true
+    fi
+    rm -f "$f" "${f%.pid}.xml"
+  done
+  for d in $(find /sys/fs/cgroup -depth -path '*/machine/*' -type d \( -name '*.libvirt-qemu' -o -path '*.libvirt-qemu/*' \) 2>/dev/null); do
+    rmdir "$d" 2>/dev/null || true
   done
   stop_pidfile "$VIRTLOGD_PID" virtlogd
   # partitions made for tests are empty once their guests are gone; rmdir only removes empty ones
-  local d
   for d in /sys/fs/cgroup/*/machine/virtzone-*.partition /sys/fs/cgroup/machine/virtzone-*.partition; do
     [[ -d $d ]] && rmdir "$d" 2>/dev/null || true
   done

@@ -47,6 +47,8 @@ export interface HarnessOptions {
   seed?: number;
   host?: RouterDeps['host'];
   clock?: { now: number };
+  /** the zone provider yields to the event loop for up to this many ms (as a provider doing I/O would) */
+  providerDelayMs?: number;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -64,7 +66,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const deps: RouterDeps = {
     config,
     db,
-    zones: async () => zones,
+    zones: async () => {
+      if (opts.providerDelayMs) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * (opts.providerDelayMs! + 1))));
+      return zones;
+    },
     forecasts: async (series) => predictions.filter((p) => p.series === series),
     vms: async () => zones.flatMap((z) => z.vms.map((name) => ({ name, zone: z.name }))),
     actions: {

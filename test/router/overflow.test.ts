@@ -20,7 +20,8 @@ function input(free: number, rank: number, growth = 0, overflowInUse = 0): Overf
     rank,
     classCount: 3,
     request: { cpuCores: 1, memoryMiB: 1024 },
-    free: { cpuCores: free * 100, memoryMiB: free * 102400 },
+    // free share = (free - request) / total = the given share
+    free: { cpuCores: free * 100 + 1, memoryMiB: free * 102400 + 1024 },
     total: { cpuCores: 100, memoryMiB: 102400 },
     expectedGrowth: { cpuCores: growth * 100, memoryMiB: 0 },
     overflowInUse: { cpuCores: overflowInUse, memoryMiB: overflowInUse * 1024 },
@@ -77,13 +78,19 @@ t.test('grant rate over 10,000 seeded decisions per point matches p within ±2 p
     const policy = probabilisticPolicy(settings, mulberry32(seed++));
     const inp = input(f, rank, g);
     const p = policy.decide(inp).probability;
-    t.equal(freeShare(inp), f, 'free share as given');
+    t.ok(Math.abs(freeShare(inp) - f) < 1e-12, 'free share as given');
     let granted = 0;
     const n = 10_000;
     for (let i = 0; i < n; i++) if (policy.decide(inp).grant) granted++;
     const rate = granted / n;
     t.ok(Math.abs(rate - p) <= 0.02, `f=${f} rank=${rank} growth=${g}: rate ${rate.toFixed(4)} vs p ${p.toFixed(4)}`);
   }
+});
+
+t.test('a request larger than what is unused gets p = 0', async (t) => {
+  const inp = { ...input(0.5, 0), request: { cpuCores: 100, memoryMiB: 1 } };
+  t.equal(freeShare(inp), 0);
+  t.equal(probabilisticPolicy(settings, mulberry32(1)).decide(inp).probability, 0);
 });
 
 t.test('the same seed gives the same decisions', async (t) => {

@@ -27,6 +27,7 @@ const cap = (name: string, rank: number, cpu: number, mem: number, reservedCpu =
   rank,
   capacity: { cpuCores: cpu, memoryMiB: mem },
   provisioned: { cpuCores: 0, memoryMiB: 0 },
+  used: { cpuCores: 0, memoryMiB: 0 },
   reserved: { cpuCores: reservedCpu, memoryMiB: 0 },
   exhausted,
 });

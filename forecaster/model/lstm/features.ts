@@ -14,11 +14,18 @@ export const SEQ_HOURS = 48; // the recurrent input: the last 48 hours, one step
 export const SEQ_FEATURES = 9;
 export const RECENT_STEPS = 12; // the last hour at 5-minute resolution
 export const YESTERDAY_STEPS = 12; // the hour after the origin, one day earlier
-export const DENSE_FEATURES = RECENT_STEPS + YESTERDAY_STEPS + 3 + 1 + 1 + 1 + 2 + 6;
 export const HORIZON_LIST = [HORIZON_STEPS['5m'], HORIZON_STEPS['30m'], HORIZON_STEPS['24h']];
 export const N_HORIZONS = HORIZON_LIST.length;
+/**
+ * Per horizon, the peaks simple rules would forecast ("experts" the head mixes):
+ * the last window, the same window one day earlier, and the mean and the max of the
+ * same window over the last 7 days.
+ */
+export const N_ANCHORS = 4;
+export const ANCHOR_DAYS = 7;
+export const DENSE_FEATURES = RECENT_STEPS + YESTERDAY_STEPS + N_HORIZONS * N_ANCHORS + 1 + 1 + 2 + 6;
 /** steps of history a full window needs */
-export const HISTORY_STEPS = SEQ_HOURS * 12;
+export const HISTORY_STEPS = SEQ_HOURS * 12; // (the 7-day anchors use what there is)
 
 const Z_CLIP = 50;
 
@@ -95,7 +102,7 @@ export interface WindowBatch {
   n: number;
   seq: Float32Array; // n x SEQ_HOURS x SEQ_FEATURES
   dense: Float32Array; // n x DENSE_FEATURES
-  anchors: Float32Array; // n x N_HORIZONS: last-window peaks in z units (the head adds to them)
+  anchors: Float32Array; // n x N_HORIZONS x N_ANCHORS, z units (the head mixes them)
   norms: WindowNorm[];
 }
 
@@ -104,7 +111,7 @@ export function allocBatch(n: number): WindowBatch {
     n,
     seq: new Float32Array(n * SEQ_HOURS * SEQ_FEATURES),
     dense: new Float32Array(n * DENSE_FEATURES),
-    anchors: new Float32Array(n * N_HORIZONS),
+    anchors: new Float32Array(n * N_HORIZONS * N_ANCHORS),
     norms: new Array<WindowNorm>(n),
   };
 }
@@ -155,25 +162,38 @@ export function writeWindow(b: WindowBatch, row: number, ctx: SeriesFeatureConte
     const x = at(i);
     b.dense[o++] = Number.isNaN(x) ? 0 : squash(z(x));
   }
-  const lastPeak = (h: number) => {
+  const peak = (from: number, to: number) => {
     let mx = -Infinity;
-    for (let i = t - h + 1; i <= t; i++) {
+    for (let i = from; i <= to; i++) {
       const x = at(i);
       if (!Number.isNaN(x) && x > mx) mx = x;
     }
-    return mx === -Infinity ? norm.loc : mx;
+    return mx;
   };
   HORIZON_LIST.forEach((h, j) => {
-    const a = z(lastPeak(h));
-    b.anchors[row * N_HORIZONS + j] = a;
-    b.dense[o++] = squash(a);
+    let lw = peak(t - h + 1, t);
+    if (lw === -Infinity) lw = norm.loc;
+    // the same window d days earlier, for the days the history has
+    let sum = 0;
+    let n = 0;
+    let mx = -Infinity;
+    let d1 = NaN;
+    for (let d = 1; d <= ANCHOR_DAYS; d++) {
+      const p = peak(t + 1 - d * DAY_STEPS, Math.min(t, t + h - d * DAY_STEPS));
+      if (p === -Infinity) continue;
+      if (d === 1) d1 = p;
+      sum += p;
+      n++;
+      if (p > mx) mx = p;
+    }
+    const a = [lw, Number.isNaN(d1) ? lw : d1, n ? sum / n : lw, n ? mx : lw];
+    const base = (row * N_HORIZONS + j) * N_ANCHORS;
+    for (let k = 0; k < N_ANCHORS; k++) {
+      const v = z(a[k]);
+      b.anchors[base + k] = v;
+      b.dense[o++] = squash(v);
+    }
   });
-  let sn6 = -Infinity;
-  for (let i = t + 1 - DAY_STEPS; i <= t + 6 - DAY_STEPS; i++) {
-    const x = at(i);
-    if (!Number.isNaN(x) && x > sn6) sn6 = x;
-  }
-  b.dense[o++] = sn6 === -Infinity ? 0 : squash(z(sn6));
   b.dense[o++] = squash(z(0)); // where zero lies: the floor no load goes below
   b.dense[o++] = Math.max(-5, Math.min(5, Math.log(norm.scl / ctx.m5)));
   b.dense[o++] = resource === 'cpu' ? 1 : 0;

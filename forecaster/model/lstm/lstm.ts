@@ -9,6 +9,7 @@ import {
   DENSE_FEATURES,
   HISTORY_STEPS,
   HORIZON_LIST,
+  N_ANCHORS,
   N_HORIZONS,
   SEQ_FEATURES,
   SEQ_HOURS,
@@ -124,7 +125,7 @@ export class LstmForecaster implements Forecaster {
           const loss = tf.tidy(() => {
             const seq = tf.tensor3d(batch.seq.subarray(b0 * SEQ_HOURS * SEQ_FEATURES, b1 * SEQ_HOURS * SEQ_FEATURES), [rows, SEQ_HOURS, SEQ_FEATURES]);
             const dense = tf.tensor2d(batch.dense.subarray(b0 * DENSE_FEATURES, b1 * DENSE_FEATURES), [rows, DENSE_FEATURES]);
-            const anchors = tf.tensor2d(batch.anchors.subarray(b0 * N_HORIZONS, b1 * N_HORIZONS), [rows, N_HORIZONS]);
+            const anchors = tf.tensor2d(batch.anchors.subarray(b0 * N_HORIZONS * N_ANCHORS, b1 * N_HORIZONS * N_ANCHORS), [rows, N_HORIZONS * N_ANCHORS]);
             const y = tf.tensor2d(targets.subarray(b0 * N_HORIZONS, b1 * N_HORIZONS), [rows, N_HORIZONS]);
             const w = tf.tensor2d(weights.subarray(b0 * N_HORIZONS, b1 * N_HORIZONS), [rows, N_HORIZONS]);
             return optimizer.minimize(() => {
@@ -188,7 +189,7 @@ export class LstmForecaster implements Forecaster {
     return tf.tidy(() => {
       const seq = tf.tensor3d(b.seq, [b.n, SEQ_HOURS, SEQ_FEATURES]);
       const dense = tf.tensor2d(b.dense, [b.n, DENSE_FEATURES]);
-      const anchors = tf.tensor2d(b.anchors, [b.n, N_HORIZONS]);
+      const anchors = tf.tensor2d(b.anchors, [b.n, N_HORIZONS * N_ANCHORS]);
       const raw = model.predict([seq, dense]) as tf.Tensor2D;
       return quantilesFromRaw(raw, anchors).dataSync() as Float32Array;
     });

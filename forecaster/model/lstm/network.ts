@@ -1,11 +1,13 @@
 // The network: an LSTM over the last 48 hours (hourly max/mean/min + calendar), joined
 // with dense features of the last hour, and a multi-horizon, multi-quantile head.
 // The head is monotone by construction: for each horizon
-//   q0.5 = anchor + a,  q0.9 = q0.5 + softplus(b),  q0.95 = q0.9 + softplus(c), ...
-// where the anchor is the last-window peak (in the window's z units), so an untrained
-// network already starts at the last_window baseline and learns corrections to it.
+//   q0.5 = sum_i softmax(m)_i anchor_i + a,  q0.9 = q0.5 + softplus(b),  q0.95 = q0.9 + softplus(c), ...
+// where the anchors are the peaks simple rules forecast (last window, yesterday, mean and
+// max of the last 7 days; features.ts). The network decides, per window, which rule to
+// trust and how far to correct it — so an untrained network already starts at an average
+// of the baselines, and the seasonal ones are one softmax away (a mixture-of-experts head).
 import { tf } from './backend.js';
-import { DENSE_FEATURES, N_HORIZONS, SEQ_FEATURES, SEQ_HOURS } from './features.js';
+import { DENSE_FEATURES, N_ANCHORS, N_HORIZONS, SEQ_FEATURES, SEQ_HOURS } from './features.js';
 import { LEVELS } from '../forecaster.js';
 
 export interface NetworkConfig {
@@ -16,6 +18,8 @@ export interface NetworkConfig {
 
 export const DEFAULT_NETWORK: NetworkConfig = { units: 32, hidden: 64, seed: 7 };
 const K = LEVELS.length;
+/** head outputs per horizon: anchor logits, a shift, K-1 quantile steps */
+const PER_H = N_ANCHORS + 1 + (K - 1);
 
 /** [seq, dense] -> raw head outputs (N_HORIZONS x K per row). */
 export function buildNetwork(cfg: NetworkConfig): tf.LayersModel {
@@ -35,7 +39,7 @@ export function buildNetwork(cfg: NetworkConfig): tf.LayersModel {
     .apply(joined) as tf.SymbolicTensor;
   const raw = tf.layers
     .dense({
-      units: N_HORIZONS * K,
+      units: N_HORIZONS * PER_H,
       // small initial weights: start near "anchor + softplus(0) steps"
       kernelInitializer: tf.initializers.randomUniform({ minval: -0.01, maxval: 0.01, seed: cfg.seed + 3 }),
       name: 'head',
@@ -44,12 +48,14 @@ export function buildNetwork(cfg: NetworkConfig): tf.LayersModel {
   return tf.model({ inputs: [seq, dense], outputs: raw, name: 'virtzone_forecaster' });
 }
 
-/** Raw head outputs [B, H*K] + anchors [B, H] -> monotone quantiles [B, H, K] (z units). */
+/** Raw head outputs [B, H*PER_H] + anchors [B, H*N_ANCHORS] -> monotone quantiles [B, H, K] (z units). */
 export function quantilesFromRaw(raw: tf.Tensor2D, anchors: tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
-    const r = raw.reshape([-1, N_HORIZONS, K]) as tf.Tensor3D;
-    const base = r.slice([0, 0, 0], [-1, -1, 1]).add(anchors.reshape([-1, N_HORIZONS, 1]));
-    const steps = tf.softplus(r.slice([0, 0, 1], [-1, -1, K - 1]));
+    const r = raw.reshape([-1, N_HORIZONS, PER_H]) as tf.Tensor3D;
+    const mix = tf.softmax(r.slice([0, 0, 0], [-1, -1, N_ANCHORS]));
+    const a = anchors.reshape([-1, N_HORIZONS, N_ANCHORS]);
+    const base = mix.mul(a).sum(2, true).add(r.slice([0, 0, N_ANCHORS], [-1, -1, 1]));
+    const steps = tf.softplus(r.slice([0, 0, N_ANCHORS + 1], [-1, -1, K - 1]));
     const parts: tf.Tensor[] = [base];
     let acc: tf.Tensor = base;
     for (let j = 0; j < K - 1; j++) {

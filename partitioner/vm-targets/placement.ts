@@ -1,0 +1,51 @@
+// Keeps each domain's persistent <resource><partition> in line with its class, so its
+// next start lands in its zone. A running domain stays where it is (libvirt cannot move
+// a live domain between partitions) and is reported as pending move until it restarts.
+import { partitionOf } from '../../daemon/model/types.js';
+import type { HostAdapter } from '../../daemon/host/types.js';
+import type { AuditLog } from '../../daemon/store/audit.js';
+import { membershipOf, placementStatus, withPartition, type PlacementStatus } from './membership.js';
+
+export interface PlacementReport {
+  statuses: PlacementStatus[];
+  /** domains whose persistent XML was (or, in a dry run, would be) rewritten */
+  redefined: string[];
+  errors: Array<{ vm: string; error: string }>;
+}
+
+export async function reconcilePlacement(
+  host: HostAdapter,
+  classNames: ReadonlySet<string>,
+  opts: { dryRun?: boolean; audit?: AuditLog; actor?: string; now?: () => number } = {},
+): Promise<PlacementReport> {
+  const now = opts.now ?? (() => Date.now() / 1000);
+  const report: PlacementReport = { statuses: [], redefined: [], errors: [] };
+  for (const d of await host.listDomains()) {
+    try {
+      const running = d.state === 'running' || d.state === 'blocked' || d.state === 'paused';
+      const configXml = d.persistent ? await host.getXml(d.name, { inactive: true }) : await host.getXml(d.name);
+      const liveXml = running ? await host.getXml(d.name) : null;
+      const st = placementStatus(d.name, running, liveXml, configXml, classNames);
+      report.statuses.push(st);
+      if (!st.needsRedefine || !d.persistent) continue;
+      const before = membershipOf(configXml).partition;
+      if (!opts.dryRun) {
+        await host.define(withPartition(configXml, partitionOf(st.zone)));
+        opts.audit?.append({
+          ts: now(),
+          actor: opts.actor ?? 'placement',
+          vm: d.name,
+          action: 'set-partition',
+          reason: running ? `class ${st.zone}: moves to ${partitionOf(st.zone)} at its next start` : `class ${st.zone}: starts in ${partitionOf(st.zone)}`,
+          before: { partition: before },
+          after: { partition: partitionOf(st.zone) },
+          result: 'ok',
+        });
+      }
+      report.redefined.push(d.name);
+    } catch (e) {
+      report.errors.push({ vm: d.name, error: (e as Error).message });
+    }
+  }
+  return report;
+}

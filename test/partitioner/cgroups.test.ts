@@ -1,0 +1,165 @@
+import t from 'tap';
+import { mkdirSync, mkdtempSync, readFileSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  cgroupfsPartitionPath,
+  escapePartitionComponent,
+  limitWrites,
+  sharesToWeight,
+  sliceUnitText,
+  systemdEscape,
+  systemdSliceName,
+  systemdSlicePath,
+  zoneLimits,
+} from '../../partitioner/cgroups/layout.js';
+import { detectCgroupSystem, ZonePartitions } from '../../partitioner/cgroups/partitions.js';
+import { ensureZonePartitions } from '../../partitioner/cgroups/zones.js';
+import { config } from './helpers.js';
+
+t.test('partition path -> cgroupfs directory, as libvirt maps it without systemd', async (t) => {
+  t.equal(cgroupfsPartitionPath('/machine/virtzone-gold'), '/machine/virtzone-gold.partition');
+  t.equal(cgroupfsPartitionPath('/machine/virtzone-general'), '/machine/virtzone-general.partition');
+  t.equal(cgroupfsPartitionPath('/machine'), '/machine', 'top-level machine keeps its name');
+  t.equal(cgroupfsPartitionPath('/machine/engineering/testing'), '/machine/engineering.partition/testing.partition');
+  t.equal(cgroupfsPartitionPath('/other'), '/other.partition', 'only machine/system/user are exempt');
+  t.equal(cgroupfsPartitionPath('/machine/has.dot'), '/machine/has.dot', 'a component with a dot keeps it');
+  t.equal(escapePartitionComponent('cpu.partition'), '_cpu.partition', 'a controller-like name is escaped');
+  t.equal(escapePartitionComponent('cgroup.procs'), '_cgroup.procs');
+  t.equal(escapePartitionComponent('_x.partition'), '__x.partition');
+  t.equal(cgroupfsPartitionPath('/machine/memory'), '/machine/_memory.partition');
+  t.throws(() => cgroupfsPartitionPath('machine/x'), /must start with/);
+});
+
+t.test('partition path -> systemd slice, as libvirt names it with machined', async (t) => {
+  t.equal(systemdEscape('virtzone-gold'), 'virtzone\\x2dgold');
+  t.equal(systemdSliceName('/machine/virtzone-gold'), 'machine-virtzone\\x2dgold.slice');
+  t.equal(systemdSliceName('/machine'), 'machine.slice');
+  t.equal(systemdSlicePath('/machine/virtzone-gold'), '/machine.slice/machine-virtzone\\x2dgold.slice');
+  t.equal(systemdSliceName('/machine/engineering/testing'), 'machine-engineering-testing.slice', 'libvirt docs example');
+  const unit = sliceUnitText('gold', '/machine/virtzone-gold', zoneLimits({ allocation: { cpuCores: 4, memoryMiB: 8192 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 0 }));
+  t.match(unit, /\[Slice\]\nCPUQuota=400%\nCPUWeight=\d+\nMemoryMax=8589934592\n/);
+  t.match(unit, /Wants=machine\.slice/);
+});
+
+t.test('zone limits: CPU capped at the allocation, memory never below what the VMs hold', async (t) => {
+  const l = zoneLimits({ allocation: { cpuCores: 2.5, memoryMiB: 4096 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 100 });
+  t.equal(l.cpuQuotaUs, 250_000);
+  t.equal(l.cpuShares, 2560);
+  t.equal(l.memoryLimitBytes, (4096 + 100) * 1024 * 1024);
+  const tight = zoneLimits({ allocation: { cpuCores: 1, memoryMiB: 4096 }, provisionedMemoryMiB: 6000, vmCount: 3, vmOverheadMiB: 100 });
+  t.equal(tight.memoryLimitBytes, (6000 + 400) * 1024 * 1024, 'a limit under the guests would OOM-kill them');
+  t.equal(sharesToWeight(1024), 40, 'libvirt shares->weight: 1024 shares = weight 40 (v2 default is 100 for 2.5k)');
+  t.same(limitWrites('v2', l).map((w) => [w.file, w.value]), [
+    ['cpu.max', '250000 100000'],
+    ['cpu.weight', String(sharesToWeight(2560))],
+    ['memory.max', String((4096 + 100) * 1024 * 1024)],
+  ]);
+  t.same(limitWrites('v1', l).map((w) => [w.controller, w.file, w.value]), [
+    ['cpu', 'cpu.cfs_period_us', '100000'],
+    ['cpu', 'cpu.cfs_quota_us', '250000'],
+    ['cpu', 'cpu.shares', '2560'],
+    ['memory', 'memory.limit_in_bytes', String((4096 + 100) * 1024 * 1024)],
+  ]);
+});
+
+/** A v1 tree like this machine's: one dir per controller, cpu,cpuacct co-mounted with symlinks. */
+function v1Tree(): string {
+  const root = mkdtempSync(join(tmpdir(), 'vz-cg1-'));
+  for (const h of ['cpu,cpuacct', 'cpuset', 'memory', 'blkio', 'devices', 'freezer', 'pids', 'systemd', 'net_cls,net_prio', 'perf_event']) {
+    mkdirSync(join(root, h));
+    writeFileSync(join(root, h, 'cgroup.procs'), '');
+  }
+  symlinkSync('cpu,cpuacct', join(root, 'cpu'));
+  symlinkSync('cpu,cpuacct', join(root, 'cpuacct'));
+  mkdirSync(join(root, 'unified'));
+  writeFileSync(join(root, 'unified', 'cgroup.procs'), '');
+  writeFileSync(join(root, 'unified', 'cgroup.controllers'), '');
+  writeFileSync(join(root, 'cpuset', 'cpuset.cpus'), '0-15');
+  writeFileSync(join(root, 'cpuset', 'cpuset.mems'), '0');
+  return root;
+}
+
+function v2Tree(): string {
+  const root = mkdtempSync(join(tmpdir(), 'vz-cg2-'));
+  writeFileSync(join(root, 'cgroup.controllers'), 'cpuset cpu io memory hugetlb pids rdma misc');
+  writeFileSync(join(root, 'cgroup.subtree_control'), 'cpu memory');
+  writeFileSync(join(root, 'cgroup.procs'), '');
+  return root;
+}
+
+t.test('this machine: what cgroups look like here (read only)', async (t) => {
+  // Informational: the daemon must work with whatever the host has.
+  if (!existsSync('/sys/fs/cgroup')) return t.pass('no /sys/fs/cgroup');
+  const sys = detectCgroupSystem('/sys/fs/cgroup', { layout: 'auto' });
+  t.comment(`version ${sys.version}, systemd ${sys.systemd}, ${sys.hierarchies.map((h) => h.dir).join(' ') || sys.v2Controllers.join(' ')}`);
+  t.ok(sys.version === 'v1' || sys.version === 'v2');
+});
+
+t.test('cgroup v1 without systemd: every controller gets the partition, cpuset copied', async (t) => {
+  const root = v1Tree();
+  const sys = detectCgroupSystem(root, { layout: 'cgroupfs' });
+  t.equal(sys.version, 'v1');
+  t.equal(sys.systemd, false);
+  t.same(
+    sys.hierarchies.map((h) => h.dir.slice(root.length + 1)),
+    ['blkio', 'cpu,cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'net_cls,net_prio', 'perf_event'],
+    'libvirt controllers only: not pids, not name=systemd, not the v2 "unified" mount, symlinks folded',
+  );
+  const parts = new ZonePartitions(sys);
+  const members = [{ name: 'a', zone: 'gold', running: true, vcpus: 2, memoryMiB: 2048 }];
+  const reports = await ensureZonePartitions(parts, { gold: { cpuCores: 4, memoryMiB: 8192 }, general: { cpuCores: 2, memoryMiB: 1024 } }, members, config({ zones: { vmOverheadMiB: 128 } }));
+  t.equal(reports.length, 2);
+  for (const h of sys.hierarchies) {
+    t.ok(existsSync(join(h.dir, 'machine', 'virtzone-gold.partition')), `${h.dir}/machine/virtzone-gold.partition`);
+    t.ok(existsSync(join(h.dir, 'machine', 'virtzone-general.partition')));
+  }
+  t.notOk(existsSync(join(root, 'systemd', 'machine')), 'never mkdir in name=systemd');
+  t.notOk(existsSync(join(root, 'pids', 'machine')));
+  const cs = join(root, 'cpuset', 'machine');
+  t.equal(readFileSync(join(cs, 'cpuset.cpus'), 'utf8'), '0-15', '/machine inherits cpuset from the root');
+  t.equal(readFileSync(join(cs, 'virtzone-gold.partition', 'cpuset.cpus'), 'utf8'), '0-15');
+  t.equal(readFileSync(join(cs, 'virtzone-gold.partition', 'cpuset.mems'), 'utf8'), '0');
+  const cpu = join(root, 'cpu,cpuacct', 'machine', 'virtzone-gold.partition');
+  t.equal(readFileSync(join(cpu, 'cpu.cfs_quota_us'), 'utf8'), '400000');
+  t.equal(readFileSync(join(cpu, 'cpu.cfs_period_us'), 'utf8'), '100000');
+  t.equal(readFileSync(join(cpu, 'cpu.shares'), 'utf8'), '4096');
+  const mem = readFileSync(join(root, 'memory', 'machine', 'virtzone-gold.partition', 'memory.limit_in_bytes'), 'utf8');
+  t.equal(Number(mem), (8192 + 128 * 2) * 1024 * 1024, 'allocation + overhead for its VM and one more');
+  // Idempotent: a second ensure creates nothing.
+  const again = await parts.ensure('gold', zoneLimits({ allocation: { cpuCores: 3, memoryMiB: 8192 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 0 }));
+  t.same(again.created, []);
+  t.equal(readFileSync(join(cpu, 'cpu.cfs_quota_us'), 'utf8'), '300000', 'limits updated');
+});
+
+t.test('cgroup v2 without systemd: one directory, controllers enabled down the tree', async (t) => {
+  const root = v2Tree();
+  const sys = detectCgroupSystem(root, { layout: 'cgroupfs' });
+  t.equal(sys.version, 'v2');
+  const parts = new ZonePartitions(sys);
+  const r = await parts.ensure('silver', zoneLimits({ allocation: { cpuCores: 1.5, memoryMiB: 2048 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 0 }));
+  const dir = join(root, 'machine', 'virtzone-silver.partition');
+  t.same(r.created, [join(root, 'machine'), dir]);
+  const enabled = (p: string) => readFileSync(join(p, 'cgroup.subtree_control'), 'utf8').split(/\s+/).map((w) => w.replace('+', '')).sort();
+  t.same(enabled(root), ['cpu', 'cpuset', 'io', 'memory', 'pids'], 'root enables what /machine needs (kept cpu, memory; not hugetlb/rdma/misc)');
+  t.same(enabled(join(root, 'machine')), ['cpu', 'cpuset', 'io', 'memory', 'pids']);
+  t.same(enabled(dir), ['cpu', 'cpuset', 'io', 'memory', 'pids'], 'and the partition enables them for the domains under it');
+  t.equal(readFileSync(join(dir, 'cpu.max'), 'utf8'), '150000 100000');
+  t.equal(readFileSync(join(dir, 'memory.max'), 'utf8'), String(2048 * 1024 * 1024));
+  t.equal(parts.dirsOf('silver')[0], dir);
+});
+
+t.test('systemd hosts: a slice unit per zone, limits through set-property', async (t) => {
+  const root = v2Tree();
+  const unitDir = mkdtempSync(join(tmpdir(), 'vz-units-'));
+  const sys = detectCgroupSystem(root, { layout: 'systemd' });
+  t.equal(sys.systemd, true);
+  const parts = new ZonePartitions(sys, { unitDir });
+  t.equal(parts.dirsOf('gold')[0], join(root, 'machine.slice', 'machine-virtzone\\x2dgold.slice'));
+  const r = await parts.ensure('gold', zoneLimits({ allocation: { cpuCores: 2, memoryMiB: 1024 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 0 }));
+  t.equal(r.unit?.name, 'machine-virtzone\\x2dgold.slice');
+  t.match(readFileSync(join(unitDir, 'machine-virtzone\\x2dgold.slice'), 'utf8'), /CPUQuota=200%/);
+  t.same(r.commands?.[0], ['systemctl', 'daemon-reload']);
+  t.same(r.commands?.[2]?.slice(0, 4), ['systemctl', 'set-property', '--runtime', 'machine-virtzone\\x2dgold.slice']);
+  t.same(r.created, [], 'no mkdir in a systemd-owned tree');
+});
