@@ -17,6 +17,12 @@
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-Wall", "-Wextra", "-Wno-unused-parameter", "<!@(pkg-config --cflags libvirt)"],
       "libraries": ["<!@(pkg-config --libs libvirt)"]
+    },
+    {
+      # sd_notify transport for Type=notify (see daemon/process/native/sd_notify.c)
+      "target_name": "virtzone_sd_notify",
+      "sources": ["daemon/process/native/sd_notify.c"],
+      "cflags": ["-Wall", "-Wextra", "-Werror"]
     }
   ]
 }

@@ -9,7 +9,7 @@ DEB_PACKAGES=(
   pkg-config libvirt-dev python3 make g++        # native addon build (node-gyp)
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 busybox-static cpio            # real libvirtd + QEMU guests (e2e)
-  systemd                                        # systemd-analyze for the unit tests
+  systemd strace                                 # systemd-analyze and the syscall census of the unit tests
 )
 
 missing=()
@@ -36,7 +36,7 @@ fi
 # Native addon: rebuilt when its sources are newer than the binary.
 addon=build/Release/virtzone_libvirt.node
 if [ -f binding.gyp ]; then
-  if [ ! -f "$addon" ] || [ -n "$(find binding.gyp daemon/host/native -newer "$addon" -print -quit 2>/dev/null)" ]; then
+  if [ ! -f "$addon" ] || [ -n "$(find binding.gyp daemon/host/native daemon/process/native -newer "$addon" -print -quit 2>/dev/null)" ]; then
     echo "setup: building the libvirt addon"
     npx node-gyp rebuild >/dev/null
   fi

@@ -3,9 +3,9 @@
 // domain's membership (class, tenant, app from its virtzone metadata), cached per uuid and
 // dropped when libvirt reports the domain (re)defined or undefined.
 import type { DomainInfo, DomainStats, HostAdapter, HostEvent } from '../host/types.js';
-import type { Store, VmObservation, TickWrite } from '../store/store.js';
-import { baselineReason, computeSample, type StatsSnapshot } from './sample.js';
-import { membershipFromMetadata, NO_MEMBERSHIP, type VmMembership } from './zone-metadata.js';
+import type { Store, TickWrite } from '../store/store.js';
+import { collectSamples, NO_MEMBERSHIP, type StatsSnapshot, type VmMembership } from './sample.js';
+import { parseZoneMetadata, MetadataError } from '../host/metadata.js';
 
 /** The logging the collector needs (pino's Logger fits). */
 export interface CollectorLog {
@@ -97,30 +97,9 @@ export class Collector {
 
     const [members, sizes] = await Promise.all([this.membershipsOf(host, stats), this.sizesIfMissing(host, stats)]);
 
-    const next = new Map<string, StatsSnapshot>();
-    const observations: VmObservation[] = [];
-    let newBaselines = 0;
-    for (const s of stats) {
-      const cur: StatsSnapshot = { t: readAt, stats: s };
-      const prev = this.prev.get(s.name);
-      if (baselineReason(prev, cur) !== null) newBaselines++;
-      const sample = computeSample(prev, cur);
-      sample.ts = Math.floor(now / 1000);
-      const m = members.get(s.uuid) ?? NO_MEMBERSHIP;
-      const info = sizes?.get(s.name);
-      observations.push({
-        sample,
-        class: m.class,
-        tenant: m.tenant,
-        app: m.app,
-        vcpus: s.vcpuCurrent ?? info?.vcpusCurrent ?? null,
-        memoryMiB: s.balloon?.currentKiB !== undefined ? s.balloon.currentKiB / 1024 : info ? info.memoryKiB / 1024 : null,
-      });
-      next.set(s.name, cur);
-    }
-    let vanished = 0;
-    for (const name of this.prev.keys()) if (!next.has(name)) vanished++;
-
+    const { observations, next, newBaselines, vanished } = collectSamples(
+      this.prev, stats, now, readAt, (uuid) => members.get(uuid), sizes,
+    );
     const written: TickWrite = this.store.recordTick(Math.floor(now / 1000), observations);
     // only now: a failed write leaves the old baselines, so the next tick spans both
     this.prev = next;
@@ -128,7 +107,7 @@ export class Collector {
       at: now,
       domains: stats.length,
       newBaselines,
-      vanished,
+      vanished: vanished.length,
       samples: written.samples,
       rollups: written.rollups,
       statsMs,
@@ -157,11 +136,28 @@ export class Collector {
     const fetched = await Promise.allSettled(missing.map((s) => host.getMetadata(s.name)));
     fetched.forEach((r, i) => {
       const s = missing[i];
-      if (r.status === 'fulfilled') this.membership.set(s.uuid, membershipFromMetadata(r.value));
+      if (r.status === 'fulfilled') this.membership.set(s.uuid, this.membershipFrom(s.name, r.value));
       // not cached: retried next tick (the domain may have vanished meanwhile)
       else this.log.debug({ vm: s.name, err: String(r.reason) }, 'cannot read virtzone metadata');
     });
     return this.membership;
+  }
+
+  /**
+   * The class, tenant and app of the metadata element; none when the VM has no virtzone
+   * metadata or when it is malformed (hand-edited): logged, and counted as unclassified
+   * until the domain is redefined.
+   */
+  private membershipFrom(name: string, xml: string | null): VmMembership {
+    if (xml === null) return NO_MEMBERSHIP;
+    try {
+      const m = parseZoneMetadata(xml);
+      return { class: m.class, tenant: m.tenant ?? null, app: m.app ?? null };
+    } catch (err) {
+      if (!(err instanceof MetadataError)) throw err;
+      this.log.warn({ vm: name, err: err.message }, 'ignoring malformed virtzone metadata');
+      return NO_MEMBERSHIP;
+    }
   }
 
   /**

@@ -6,7 +6,7 @@
 // name, different domain), when time did not advance, or when the CPU counter went
 // backwards (the VM restarted, so every counter restarted). A single I/O counter going
 // backwards (a NIC or disk unplugged) nulls only that rate.
-import type { DomainStats } from '../host/types.js';
+import type { DomainInfo, DomainStats } from '../host/types.js';
 import type { VmSample } from '../model/types.js';
 
 export interface StatsSnapshot {
@@ -102,4 +102,71 @@ function big(v: bigint | number | undefined): bigint | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'bigint') return v;
   return Number.isFinite(v) ? BigInt(Math.trunc(v)) : undefined;
+}
+
+
+/** One VM at one tick, ready for the store (same shape as store's VmObservation). */
+/** A VM's class, tenant and app, from its virtzone metadata (null: none). */
+export interface VmMembership {
+  class: string | null;
+  tenant: string | null;
+  app: string | null;
+}
+
+export const NO_MEMBERSHIP: VmMembership = Object.freeze({ class: null, tenant: null, app: null });
+
+export interface Observation extends VmMembership {
+  sample: VmSample;
+  vcpus: number | null;
+  memoryMiB: number | null;
+}
+
+export interface TickSamples {
+  observations: Observation[];
+  /** the snapshots to compare the next tick with (vanished domains dropped) */
+  next: Map<string, StatsSnapshot>;
+  /** domains whose rates start over (new, restarted, redefined) */
+  newBaselines: number;
+  /** domains of the previous tick that are gone */
+  vanished: string[];
+}
+
+/**
+ * Pure: the observations of one tick from all domains' stats. `prev` holds last tick's
+ * snapshots by domain name; a new domain starts a baseline, a vanished one is dropped
+ * (if it comes back it starts over). Every sample carries the tick time `tickMs` so a
+ * class's VMs line up per tick; rates use `readAtMs`, when the stats were read.
+ * Provisioned sizes come from the stats, else from `infos` (listDomains).
+ */
+export function collectSamples(
+  prev: ReadonlyMap<string, StatsSnapshot>,
+  stats: readonly DomainStats[],
+  tickMs: number,
+  readAtMs: number,
+  membership: (uuid: string) => VmMembership | undefined,
+  infos?: ReadonlyMap<string, DomainInfo> | null,
+): TickSamples {
+  const next = new Map<string, StatsSnapshot>();
+  const observations: Observation[] = [];
+  let newBaselines = 0;
+  for (const s of stats) {
+    const cur: StatsSnapshot = { t: readAtMs, stats: s };
+    const before = prev.get(s.name);
+    if (baselineReason(before, cur) !== null) newBaselines++;
+    const sample = computeSample(before, cur);
+    sample.ts = Math.floor(tickMs / 1000);
+    const m = membership(s.uuid) ?? NO_MEMBERSHIP;
+    const info = infos?.get(s.name);
+    observations.push({
+      sample,
+      class: m.class,
+      tenant: m.tenant,
+      app: m.app,
+      vcpus: s.vcpuCurrent ?? info?.vcpusCurrent ?? null,
+      memoryMiB: s.balloon?.currentKiB !== undefined ? s.balloon.currentKiB / 1024 : info ? info.memoryKiB / 1024 : null,
+    });
+    next.set(s.name, cur);
+  }
+  const vanished = [...prev.keys()].filter((name) => !next.has(name));
+  return { observations, next, newBaselines, vanished };
 }

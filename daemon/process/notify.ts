@@ -88,7 +88,7 @@ export function loadSdNotifySend(): NotifySend {
   if (!found) {
     throw new NotifyUnavailableError(
       `NOTIFY_SOCKET is set (systemd Type=notify) but the sd_notify addon is not built; ` +
-        `run "npx node-gyp rebuild -C daemon/process/native" (looked in: ${candidates.join(', ') || 'no package root found'})`,
+        `run "npm run build:native" (looked in: ${candidates.join(', ') || 'no package root found'})`,
     );
   }
   const addon = createRequire(import.meta.url)(found) as { send: NotifySend };

@@ -157,6 +157,9 @@ export class Store {
     try {
       db = openDatabase(path, { readonly: true });
     } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_NOTADB') {
+        throw new StoreError(`${path} is not a virtzone database (not an SQLite file)`, 'not-a-store');
+      }
       throw new StoreError(`cannot open database ${path}: ${(err as Error).message}`, 'unreadable');
     }
     try {

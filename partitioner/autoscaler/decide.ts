@@ -9,12 +9,18 @@
 //       3. add a pool member when the zone has a pool and room for one;
 //       4. nothing possible -> the zone is exhausted (the router sends its requests to
 //          the overflow manager).
-//   - below autoscaler.lowWater for sustainTicks ticks: give back gradually (one pool
-//     member, cold VMs' balloons and the zone's allocation, each by at most
-//     apply.maxStepFraction per tick).
+//   - below autoscaler.lowWater for cooldownSeconds (a stabilization window, like the
+//     HPA's scale-down window): give back gradually — one pool member, cold VMs'
+//     balloons and the zone's allocation, each down to where the window's peak use
+//     sits at the low-water mark (never closer to the high-water mark than that: load
+//     is bursty, and a give-back that a burst undoes is flapping), and each by at most
+//     apply.maxStepFraction per step.
 // Against flapping: the band between the water marks (a grow aims at the middle of the
-// band, so one grow does not make the zone cold), sustainTicks, a grow cooldown and a
-// longer shrink cooldown (a shrink waits cooldownSeconds after any action).
+// band, so one grow does not make the zone cold), sustainTicks, a grow cooldown, the
+// stabilization window before any give-back, and a zone that grew lends nothing until
+// its cooldown is over.
+// Memory is judged like CPU, by use: a guest's balloon size is a ceiling, not what the
+// host spends on it (the zone's cgroup limit still never goes below the balloons).
 import type { Config } from '../../daemon/config/schema.js';
 import { GENERAL_ZONE_NAME } from '../../daemon/model/types.js';
 import type { Resources } from '../plan/types.js';
@@ -48,6 +54,10 @@ export interface ScalerZoneMemory {
   highTicks: number;
   lowTicks: number;
   vmHighTicks: Record<string, number>;
+  /** the zone's peak use during the current run of cold ticks (what a give-back keeps room for) */
+  lowPeak: Resources;
+  /** each VM's peak memory use during that run */
+  vmLowPeak: Record<string, number>;
   lastGrowAt: number | null;
   lastShrinkAt: number | null;
   exhausted: boolean;
@@ -81,12 +91,13 @@ export function emptyMemory(): ScalerMemory {
 }
 
 const MIN_CPU_TRANSFER = 0.05;
+/** CPU utilization at which a zone counts as capped by its quota (demand unknown). */
+const SATURATED = 0.98;
 
 interface Work {
   zone: ScalerZone;
   alloc: Resources;
   used: Resources;
-  provisionedMemoryMiB: number;
 }
 
 function sumUse(vms: readonly ScalerVm[]): Resources {
@@ -109,7 +120,7 @@ function vmUtil(v: ScalerVm): { cpu: number; mem: number } {
 }
 
 export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, config: ScalerConfig, now: number): ScalerDecision {
-  const { highWater: high, lowWater: low, sustainTicks, cooldownSeconds, growCooldownSeconds } = config.autoscaler;
+  const { highWater: high, lowWater: low, sustainTicks, cooldownSeconds, growCooldownSeconds, intervalSeconds } = config.autoscaler;
   const { maxStepFraction, minChangeMemoryMiB } = config.apply;
   // A grow aims at the middle of the band, so the zone lands well inside it.
   const target = (high + low) / 2;
@@ -122,7 +133,6 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
       zone: z,
       alloc: { ...z.allocation },
       used: sumUse(z.vms),
-      provisionedMemoryMiB: z.vms.reduce((s, v) => s + v.memoryMiB, 0),
     });
   }
   const utilization: Record<string, Resources> = {};
@@ -140,7 +150,7 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
   };
   const lendableNow = (w: Work): Resources => ({
     cpuCores: Math.max(0, w.alloc.cpuCores - Math.max(w.zone.floor.cpuCores, w.used.cpuCores / target)),
-    memoryMiB: Math.max(0, w.alloc.memoryMiB - Math.max(w.zone.floor.memoryMiB, w.used.memoryMiB / target, w.provisionedMemoryMiB)),
+    memoryMiB: Math.max(0, w.alloc.memoryMiB - Math.max(w.zone.floor.memoryMiB, w.used.memoryMiB / target)),
   });
 
   const transfer = (from: Work, to: Work, cpu: number, mem: number, reason: string): boolean => {
@@ -162,6 +172,8 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
       highTicks: 0,
       lowTicks: 0,
       vmHighTicks: {},
+      lowPeak: { cpuCores: 0, memoryMiB: 0 },
+      vmLowPeak: {},
       lastGrowAt: prev?.lastGrowAt ?? null,
       lastShrinkAt: prev?.lastShrinkAt ?? null,
       exhausted: prev?.exhausted ?? false,
@@ -173,6 +185,15 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
     const cold = u.cpuCores < low && u.memoryMiB < low;
     m.highTicks = hot ? (prev?.highTicks ?? 0) + 1 : 0;
     m.lowTicks = cold ? (prev?.lowTicks ?? 0) + 1 : 0;
+    if (cold) {
+      const lp = m.lowTicks > 1 && prev ? prev.lowPeak : { cpuCores: 0, memoryMiB: 0 };
+      m.lowPeak = { cpuCores: Math.max(lp.cpuCores, w.used.cpuCores), memoryMiB: Math.max(lp.memoryMiB, w.used.memoryMiB) };
+      for (const v of z.vms) {
+        if (v.usedMemoryMiB === null) continue;
+        const before = m.lowTicks > 1 ? (prev?.vmLowPeak[v.name] ?? 0) : 0;
+        m.vmLowPeak[v.name] = Math.max(before, v.usedMemoryMiB);
+      }
+    }
     for (const v of z.vms) {
       const vu = vmUtil(v);
       if (vu.cpu > high || vu.mem > high) m.vmHighTicks[v.name] = (prev?.vmHighTicks[v.name] ?? 0) + 1;
@@ -192,9 +213,11 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
         continue; // let the last grow show its effect first
       }
       let acted = false;
-      // 1. Grow the busiest VMs within the zone's slack.
-      let cpuSpare = Math.max(0, w.alloc.cpuCores - w.used.cpuCores);
-      let memSlack = Math.max(0, w.alloc.memoryMiB - w.provisionedMemoryMiB);
+      // 1. Grow the busiest VMs within the zone's slack: the room left before the zone
+      //    itself would be above the high-water mark.
+      let cpuSpare = Math.max(0, w.alloc.cpuCores * high - w.used.cpuCores);
+      let memSlack = Math.max(0, w.alloc.memoryMiB * high - w.used.memoryMiB);
+      let memGranted = 0;
       const unmet = { cpuCores: 0, memoryMiB: 0 };
       for (const v of hotVms) {
         const vu = vmUtil(v);
@@ -214,13 +237,13 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
           const extra = Math.floor(Math.min(want - v.memoryMiB, memSlack));
           if (extra >= Math.max(1, minChangeMemoryMiB)) {
             memSlack -= extra;
+            memGranted += extra;
             mem = v.memoryMiB + extra;
           }
           unmet.memoryMiB += Math.max(0, want - mem);
         }
         if (vcpus !== v.vcpus || mem !== v.memoryMiB) {
           acted = true;
-          w.provisionedMemoryMiB += mem - v.memoryMiB;
           actions.push({
             kind: 'resize-vm',
             zone: z.name,
@@ -235,12 +258,20 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
       // 2. Grow the zone: from general, then from lower priorities, lowest first.
       const poolMembers = z.vms.filter((v) => v.poolMember).length;
       const poolWanted = !!z.pool && zoneHot && poolMembers < z.pool.max;
+      // A zone at its CPU cap is throttled: its use shows the cap, not the demand. Grow
+      // it by at least its size then (as VPA bumps a recommendation after an OOM), or
+      // each round only finds another 1/target of what it already has.
+      const saturated = u.cpuCores >= SATURATED;
+      // What busy VMs still lack makes the zone grow only when the zone is past the
+      // middle of the band, and never so far that the zone turns cold (below the
+      // low-water mark) — else the next give-back undoes it, and that is flapping.
+      const forVms = (r: 'cpuCores' | 'memoryMiB') => (u[r] > target ? Math.min(unmet[r], w.used[r] / low - w.alloc[r]) : 0);
       const need = {
-        cpuCores: Math.max(zoneHot ? w.used.cpuCores / target - w.alloc.cpuCores : 0, unmet.cpuCores),
-        memoryMiB: Math.max(zoneHot ? w.used.memoryMiB / target - w.alloc.memoryMiB : 0, unmet.memoryMiB),
+        cpuCores: Math.max(zoneHot ? w.used.cpuCores / target - w.alloc.cpuCores : 0, saturated && m.highTicks >= sustainTicks ? w.alloc.cpuCores : 0, forVms('cpuCores')),
+        memoryMiB: Math.max(zoneHot ? w.used.memoryMiB / target - w.alloc.memoryMiB : 0, forVms('memoryMiB')),
       };
       if (poolWanted) {
-        need.memoryMiB += Math.max(0, z.pool!.memberSize.memoryMiB - Math.max(0, w.alloc.memoryMiB - w.provisionedMemoryMiB));
+        need.memoryMiB += Math.max(0, z.pool!.memberSize.memoryMiB - memSlack);
       }
       const lenders = zones
         .filter((l) => l.rank > z.rank)
@@ -251,7 +282,10 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
         const can = lendable(l);
         const c = Math.min(need.cpuCores, can.cpuCores);
         const mm = Math.min(need.memoryMiB, can.memoryMiB);
-        const reason = `zone ${z.name} at cpu ${pct(u.cpuCores)} / memory ${pct(u.memoryMiB)} of its allocation for ${m.highTicks} ticks; ${l.zone.name === GENERAL_ZONE_NAME ? 'borrowed from general' : `borrowed from lower-priority zone ${l.zone.name}'s slack`}`;
+        const why = zoneHot
+          ? `zone ${z.name} at cpu ${pct(u.cpuCores)} / memory ${pct(u.memoryMiB)} of its allocation for ${m.highTicks} ticks`
+          : `busy VMs in zone ${z.name} need ${unmet.cpuCores} vCPU(s) / ${Math.round(unmet.memoryMiB)} MiB more than its slack`;
+        const reason = `${why}; ${l.zone.name === GENERAL_ZONE_NAME ? 'borrowed from general' : `borrowed from lower-priority zone ${l.zone.name}'s slack`}`;
         if (transfer(l, w, c, mm, reason)) {
           acted = true;
           need.cpuCores -= c >= MIN_CPU_TRANSFER ? c : 0;
@@ -259,10 +293,9 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
         }
       }
       // 3. A pool member, when there is room for one now.
-      if (poolWanted && w.alloc.memoryMiB - w.provisionedMemoryMiB >= z.pool!.memberSize.memoryMiB) {
+      if (poolWanted && w.alloc.memoryMiB * high - w.used.memoryMiB - memGranted >= z.pool!.memberSize.memoryMiB) {
         memory.poolSeq++;
         const name = `${z.name}-pool-${memory.poolSeq}`;
-        w.provisionedMemoryMiB += z.pool!.memberSize.memoryMiB;
         actions.push({ kind: 'add-pool-member', zone: z.name, name, reason: `zone ${z.name} busy for ${m.highTicks} ticks; pool has ${poolMembers} of at most ${z.pool!.max} members` });
         acted = true;
       }
@@ -272,7 +305,7 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
       } else {
         setExhausted(true, `zone ${z.name} is busy and has no slack, nothing to borrow from general or lower priorities${z.pool ? ', and its pool is full' : ''}`);
       }
-    } else if (m.lowTicks >= sustainTicks) {
+    } else if (m.lowTicks >= Math.max(sustainTicks, Math.ceil(cooldownSeconds / intervalSeconds))) {
       setExhausted(false, `zone ${z.name} is below the low-water mark`);
       const sinceAction = Math.min(now - (m.lastGrowAt ?? -Infinity), now - (m.lastShrinkAt ?? -Infinity));
       if (sinceAction < cooldownSeconds) {
@@ -285,7 +318,6 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
       if (z.pool && members.length > z.pool.min) {
         const victim = members[0];
         actions.push({ kind: 'remove-pool-member', zone: z.name, vm: victim.name, reason: `zone ${z.name} idle for ${m.lowTicks} ticks; pool has ${members.length} members, keeps at least ${z.pool.min}` });
-        w.provisionedMemoryMiB -= victim.memoryMiB;
         w.used.cpuCores -= victim.usedCpuCores ?? 0;
         w.used.memoryMiB -= victim.usedMemoryMiB ?? 0;
         acted = true;
@@ -293,13 +325,15 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
       // Cold VMs give back balloon memory, by at most one bounded step.
       for (const v of z.vms) {
         if (v.usedMemoryMiB === null || members.includes(v)) continue;
-        if (v.usedMemoryMiB / v.memoryMiB >= low) continue;
+        const peak = Math.max(v.usedMemoryMiB, m.vmLowPeak[v.name] ?? 0);
+        if (peak / v.memoryMiB >= low) continue;
         const floor = v.memoryFloorMiB ?? config.partitioner.vmMemoryFloorMiB;
-        const minSafe = memoryMinimum(v.usedMemoryMiB, v.memoryMiB, floor, config.partitioner);
-        const next = Math.ceil(Math.max(minSafe, v.usedMemoryMiB / target, v.memoryMiB * (1 - maxStepFraction)));
+        const minSafe = memoryMinimum(peak, v.memoryMiB, floor, config.partitioner);
+        // Down to where the window's peak would sit at the low-water mark: a guest's
+        // memory swings, and a balloon that hugs it is grown back at the next swing.
+        const next = Math.ceil(Math.max(minSafe, peak / low, v.memoryMiB * (1 - maxStepFraction)));
         if (v.memoryMiB - next >= Math.max(1, minChangeMemoryMiB)) {
           actions.push({ kind: 'resize-vm', zone: z.name, vm: v.name, direction: 'shrink', vcpus: v.vcpus, memoryMiB: next, reason: `${v.name} uses ${Math.round(v.usedMemoryMiB)} of ${v.memoryMiB} MiB; giving back` });
-          w.provisionedMemoryMiB -= v.memoryMiB - next;
           acted = true;
         }
       }
@@ -308,8 +342,8 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
         const g = work.get(GENERAL_ZONE_NAME);
         if (g) {
           const keep = {
-            cpuCores: Math.max(z.floor.cpuCores, w.used.cpuCores / target, w.alloc.cpuCores * (1 - maxStepFraction)),
-            memoryMiB: Math.max(z.floor.memoryMiB, w.used.memoryMiB / target, w.provisionedMemoryMiB, w.alloc.memoryMiB * (1 - maxStepFraction)),
+            cpuCores: Math.max(z.floor.cpuCores, Math.max(w.used.cpuCores, m.lowPeak.cpuCores) / low, w.alloc.cpuCores * (1 - maxStepFraction)),
+            memoryMiB: Math.max(z.floor.memoryMiB, Math.max(w.used.memoryMiB, m.lowPeak.memoryMiB) / low, w.alloc.memoryMiB * (1 - maxStepFraction)),
           };
           const give = { cpuCores: Math.max(0, w.alloc.cpuCores - keep.cpuCores), memoryMiB: Math.max(0, w.alloc.memoryMiB - keep.memoryMiB) };
           if (transfer(w, g, give.cpuCores, give.memoryMiB, `zone ${z.name} at cpu ${pct(u.cpuCores)} / memory ${pct(u.memoryMiB)} for ${m.lowTicks} ticks; giving back to general`)) acted = true;

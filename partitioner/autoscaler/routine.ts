@@ -258,6 +258,8 @@ export class ZoneAutoscaler {
       if (a.kind === 'add-pool-member') pool.push(await this.addPoolMember(a));
       else if (a.kind === 'remove-pool-member') pool.push(this.removePoolMember(a));
     }
+    // Membership changed: the zone states the router reads must show it now.
+    if (pool.length > 0) this.vms = await this.inventory.read(this.use);
     return { at, decision, applied, pool, errors };
   }
 

@@ -82,8 +82,8 @@ function zoneTargets(zone: string, allocation: Resources, members: VmView[], buf
   // Per-VM demand has the confidence of one sample: the widest buffer.
   const vmBuffer = effectiveBuffer(buffer, 0, p.lowConfidenceBufferMultiplier);
   const n = members.length;
-  const minMem = new Array<number>(n);
-  const wantMem = new Array<number>(n);
+  const minMem = new Float64Array(n);
+  const wantMem = new Float64Array(n);
   let sumMin = 0;
   let sumWant = 0;
   for (let i = 0; i < n; i++) {
@@ -140,26 +140,27 @@ function zoneTargets(zone: string, allocation: Resources, members: VmView[], buf
   }
 }
 
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+// Built by plain concatenation: this runs for every VM of every plan.
 function reasonFor(vm: VmView, vcpus: number, memoryMiB: number, squeezed: boolean): string {
-  const parts: string[] = [];
-  if (vm.usedCpuCores !== null) parts.push(`cpu use ${vm.usedCpuCores.toFixed(2)} cores -> ${vcpus} vCPU`);
-  if (vm.usedMemoryMiB !== null) parts.push(`memory use ${Math.round(vm.usedMemoryMiB)} MiB -> ${memoryMiB} MiB`);
-  else parts.push('no memory sample: size kept');
-  if (squeezed) parts.push('zone memory is tight');
-  return parts.join('; ');
+  let s = vm.usedCpuCores !== null ? 'cpu use ' + r2(vm.usedCpuCores) + ' cores -> ' + vcpus + ' vCPU; ' : '';
+  s += vm.usedMemoryMiB !== null ? 'memory use ' + Math.round(vm.usedMemoryMiB) + ' MiB -> ' + memoryMiB + ' MiB' : 'no memory sample: size kept';
+  return squeezed ? s + '; zone memory is tight' : s;
+}
+
+function pushChange(changes: VmChange[], vm: VmView, t: Required<VmTarget>, field: VmChange['field'], from: number | null | undefined, to: number, minDelta: number): void {
+  const f = from ?? null;
+  if (f !== null && Math.abs(to - f) < Math.max(minDelta, 1e-9)) return;
+  changes.push({ vm: vm.name, zone: t.zone, field, from: f, to, reason: t.reason });
 }
 
 function pushChanges(vm: VmView, t: Required<VmTarget>, apply: Config['apply'], changes: VmChange[]): void {
-  const add = (field: VmChange['field'], from: number | null | undefined, to: number, minDelta: number) => {
-    const f = from ?? null;
-    if (f !== null && Math.abs(to - f) < Math.max(minDelta, 1e-9)) return;
-    changes.push({ vm: vm.name, zone: t.zone, field, from: f, to, reason: t.reason });
-  };
-  add('vcpus', vm.vcpus, t.vcpus, 1);
-  add('memoryMiB', vm.memoryMiB, t.memoryMiB, apply.minChangeMemoryMiB);
-  if (vm.cpuShares !== undefined) add('cpuShares', vm.cpuShares, t.cpuShares, apply.minChangeCpuShares);
-  if (vm.vcpuQuota !== undefined) add('vcpuQuota', normalizeQuota(vm.vcpuQuota), t.vcpuQuota, 1);
-  if (vm.memorySoftLimitMiB !== undefined) add('memorySoftLimitMiB', vm.memorySoftLimitMiB, t.memorySoftLimitMiB, apply.minChangeMemoryMiB);
+  pushChange(changes, vm, t, 'vcpus', vm.vcpus, t.vcpus, 1);
+  pushChange(changes, vm, t, 'memoryMiB', vm.memoryMiB, t.memoryMiB, apply.minChangeMemoryMiB);
+  if (vm.cpuShares !== undefined) pushChange(changes, vm, t, 'cpuShares', vm.cpuShares, t.cpuShares, apply.minChangeCpuShares);
+  if (vm.vcpuQuota !== undefined) pushChange(changes, vm, t, 'vcpuQuota', normalizeQuota(vm.vcpuQuota), t.vcpuQuota, 1);
+  if (vm.memorySoftLimitMiB !== undefined) pushChange(changes, vm, t, 'memorySoftLimitMiB', vm.memorySoftLimitMiB, t.memorySoftLimitMiB, apply.minChangeMemoryMiB);
 }
 
 /** libvirt reports an unlimited quota as -1 (cgroup v1) or 17592186044415 (v2 "max"). */

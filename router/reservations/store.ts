@@ -83,9 +83,12 @@ const fromRow = (r: ReservationRow): Reservation => ({
 
 export class ReservationStore {
   private readonly s: Record<string, Statement>;
+  /** one better-sqlite3 transaction function, reused: creating one per call is costly */
+  private readonly tx: ((fn: () => unknown) => unknown) & { immediate: (fn: () => unknown) => unknown };
 
   constructor(readonly db: Database) {
     migrate(db, 'reservations', RESERVATION_MIGRATIONS);
+    this.tx = db.transaction((fn: () => unknown) => fn());
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       insert: p(`INSERT INTO reservations (id, zone, charge_zone, tenant, app, priority, name, vcpus, memory_mib, overflow,
@@ -115,15 +118,7 @@ export class ReservationStore {
    * writer, in this process or another one.
    */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
-  }
-
-  /**
-   * Runs fn inside the current transaction as a SAVEPOINT: if fn throws, only its own
-   * writes are rolled back (one placement of a group commit failing leaves the others).
-   */
-  savepoint<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.tx.immediate(fn) as T;
   }
 
   insert(r: Reservation): void {

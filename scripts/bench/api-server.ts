@@ -39,11 +39,14 @@ const server = await buildServer({
   },
 });
 const listeners = await listenApi(server, config.api);
+const cpuAtStart = process.cpuUsage();
 process.stdout.write(`ready ${socket}\n`);
 
 process.on('SIGTERM', async () => {
   const n = (db.prepare(`SELECT count(*) AS n FROM reservations WHERE state = 'reserved'`).get() as { n: number }).n;
-  process.stdout.write(`reservations ${n}\n`);
+  const cpu = process.cpuUsage(cpuAtStart);
+  // server CPU time (user + system) spent per stored reservation: the load-independent cost
+  process.stdout.write(`reservations ${n} ${((cpu.user + cpu.system) / Math.max(1, n)).toFixed(1)}\n`);
   await listeners.close();
   db.close();
   rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
 // Run: npx tsx scripts/bench/api.ts [--duration 10] [--connections 8] [--record]
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
@@ -17,6 +17,7 @@ const duration = Number(opt('--duration', '10'));
 const connections = Number(opt('--connections', '8'));
 const record = args.includes('--record');
 
+const loadBefore = loadavg()[0];
 const serverScript = fileURLToPath(new URL('./api-server.ts', import.meta.url));
 // --profile DIR: write a V8 CPU profile of the server process there
 const profile = args.includes('--profile') ? ['--cpu-prof', '--cpu-prof-dir', opt('--profile', '.')] : [];
@@ -59,7 +60,9 @@ const result = await autocannon({
 });
 const done = waitFor('reservations ');
 child.kill('SIGTERM');
-const stored = Number((await done).split(' ')[1]);
+const [, storedText, cpuText] = (await done).split(' ');
+const stored = Number(storedText);
+const serverCpuMicrosPerPlacement = Number(cpuText);
 
 const ok = result['2xx'];
 const rate = ok / duration;
@@ -72,6 +75,8 @@ const summary = {
   timeouts: result.timeouts,
   latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
   reservationsInDb: stored,
+  serverCpuMicrosPerPlacement,
+  loadAverageBefore: Number(loadBefore.toFixed(2)),
   connections,
   duration,
 };
@@ -89,14 +94,14 @@ if (record) {
     `## API placements (issue 5) — ${new Date().toISOString().slice(0, 10)}`,
     '',
     `Command: \`npx tsx scripts/bench/api.ts --duration ${duration} --connections ${connections} --record\``,
-    `Machine: ${machine} (nproc ${cpus().length}; autocannon and the server share the 2 cores)`,
+    `Machine: ${machine} (nproc ${cpus().length}; autocannon and the server share the 2 cores; 1-min load average before the run: ${loadBefore.toFixed(1)} — other jobs were running)`,
     '',
     'POST /v1/placements over the Unix socket, each with a new Idempotency-Key: every 201 is a new durable',
     'reservation (one BEGIN IMMEDIATE transaction in SQLite, WAL, synchronous=NORMAL), checked against the DB after the run.',
     '',
-    '| placements/s | p50 ms | p90 ms | p99 ms | max ms | 201s | non-2xx | errors | reservations in DB |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    `| ${summary.placementsPerSecond} | ${summary.latencyMs.p50} | ${summary.latencyMs.p90} | ${summary.latencyMs.p99} | ${summary.latencyMs.max} | ${ok} | ${result.non2xx} | ${result.errors} | ${stored} |`,
+    '| placements/s | p50 ms | p90 ms | p99 ms | max ms | 201s | non-2xx | errors | reservations in DB | server CPU µs/placement |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| ${summary.placementsPerSecond} | ${summary.latencyMs.p50} | ${summary.latencyMs.p90} | ${summary.latencyMs.p99} | ${summary.latencyMs.max} | ${ok} | ${result.non2xx} | ${result.errors} | ${stored} | ${serverCpuMicrosPerPlacement} |`,
     '',
   ];
   appendFileSync(new URL('../../BENCHMARKS.md', import.meta.url), out.join('\n'));

@@ -95,7 +95,7 @@ t.test('a plan is applied and read back', async (t) => {
   t.equal(rows.length, report.steps.length, 'one audit row per step');
   t.ok(rows.every((r) => r.result === 'ok' && r.actor === 'test'));
   const row = rows.find((r) => r.vm === 'gold-web-01' && r.action === 'setVcpus')!;
-  t.ok(row.before && row.after && row.reason.includes('cpu use 2.50 cores'), 'before, after and reason recorded');
+  t.ok(row.before && row.after && row.reason.includes('cpu use 2.5 cores'), 'before, after and reason recorded');
 
   // A second apply has nothing left to do.
   const again = await applyTargets(host, plan.vms, cfg, { audit });
@@ -193,4 +193,22 @@ t.test('class vs partition: rewritten for the next start, pending while running'
   t.equal(after.statuses.find((s) => s.vm === 'bronze-web-06')!.pendingMove, false, 'a stopped domain is not pending');
   t.equal(after.statuses.find((s) => s.vm === 'bronze-web-06')!.placedIn, 'bronze');
   t.equal(audit.list({ action: 'set-partition' }).length, r.redefined.length);
+});
+
+t.test('a balloon the guest ignores (no balloon driver) is reported not effective and rolled back', async (t) => {
+  const { host, audit, plan } = await setup(t);
+  // Fault injection over the real binding: this guest "has no balloon driver", so a
+  // balloon request succeeds and changes nothing — exactly what QEMU does then.
+  const deaf: HostAdapter = Object.create(host, {
+    setMemory: { value: async () => undefined },
+  });
+  const target = plan.vms.find((x) => x.vm === 'gold-web-01')!;
+  const quick = config({ ...cfg, apply: { ...cfg.apply, verifyTimeoutMs: 200 } });
+  const r = await applyTargets(deaf, [target], quick, { audit, pollMs: 20 });
+  const mem = r.steps.filter((s) => s.kind === 'memory');
+  t.equal(mem[0].result, 'rolled_back');
+  t.match(mem[0].error, /not effective: asked memoryMiB=2304, host reports memoryMiB=2048 after 200 ms \(no balloon driver in the guest\?\)/);
+  t.ok(mem.slice(1).every((s) => s.result === 'skipped'), 'the rest of that VM waits');
+  t.equal((await host.lookup('gold-web-01')).memoryKiB, 2048 * 1024);
+  t.equal(audit.list({ vm: 'gold-web-01', action: 'setMemory', result: 'rolled_back' }).length, 1);
 });

@@ -46,6 +46,13 @@ t.test('reservations survive a restart; expired ones are released', async (t) =>
   t.equal(afterTtl.status, 201, 'room again the moment the 60 s reservation ran out');
   const g = await call(s2, 'GET', `/v1/placements/${again.json.reservationId}`);
   t.equal(g.json.state, 'expired');
+
+  // a week after they ended, the sweep deletes ended reservations (and their keys)
+  second.clock.now += 8 * 24 * 3600_000;
+  const swept = second.server.service.sweep();
+  t.equal(swept.expired, 2, 'the two still active ones expire');
+  t.equal(swept.pruned, 2, 'the two that ended over a week ago are deleted');
+  t.equal((await call(s2, 'GET', `/v1/placements/${short.json.reservationId}`)).status, 404);
   await second.close();
   closeAgents();
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNotifier, loadSdNotifySend, watchdogIntervalFromEnv } from '../../daemon/process/notify.js';
-import { spawnLines, type LineProcess } from './lines.js';
+import { spawnLines, type LineProcess } from './fixtures/lines.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RECEIVER = join(HERE, 'fixtures', 'notify-receiver.py');

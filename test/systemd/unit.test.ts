@@ -5,7 +5,7 @@
 // (measured with strace).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +65,7 @@ t.test('systemd-analyze security: the score recorded in systemd/README.md, at mo
   // the exceptions the unit explains, and nothing else
   const explained = [
     'SystemCallFilter=~@privileged', // @chown re-allowed for api.socketGroup
+    'SystemCallFilter=~@resources', // set_mempolicy re-allowed (libnuma via libvirt)
     'RootDirectory=/RootImage=',
     'AmbientCapabilities=', // CAP_DAC_OVERRIDE for the cgroup directories
     'CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|IPC_OWNER)',
@@ -144,6 +145,9 @@ t.test('SystemCallFilter admits every call of the daemon workload (strace census
   const r = spawnSync('strace', ['-f', '-qq', '-c', '-o', census, process.execPath, probe, dir], { encoding: 'utf8', cwd: REPO, timeout: 120000 });
   t.equal(r.status, 0, `probe ran: ${r.stderr}`);
   t.match(r.stdout, /"backend":"wasm"/, 'the WebAssembly backend really ran');
+  if (existsSync(join(REPO, 'build', 'Release', 'virtzone_libvirt.node'))) {
+    t.match(r.stdout, /"libvirtDomains":1/, 'the libvirt addon ran against the test driver');
+  }
   const used = readFileSync(census, 'utf8')
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
@@ -154,6 +158,8 @@ t.test('SystemCallFilter admits every call of the daemon workload (strace census
   const allowed = allowedSyscalls();
   t.ok(allowed.has('pkey_alloc'), 'pkey_alloc allowed (V8)');
   t.ok(allowed.has('fchown'), 'fchown allowed (api.socketGroup)');
+  t.ok(allowed.has('set_mempolicy'), 'set_mempolicy allowed (libnuma)');
+  t.notOk(allowed.has('setrlimit'), 'the rest of @resources is not');
   t.notOk(allowed.has('mount'), 'mount is not');
   t.notOk(allowed.has('setuid'), 'setuid is not');
   t.notOk(allowed.has('ptrace'), 'ptrace is not');

@@ -165,24 +165,31 @@ export class LstmForecaster implements Forecaster {
       return i;
     });
     const ctx = this.context(s);
-    const out = horizons.map(() => new Float64Array(origins.length * K));
+    // one forward pass per distinct origin serves every horizon asked for
+    const uniq = [...new Set(origins)];
+    const rowOf = new Map(uniq.map((t, i) => [t, i]));
+    const all = horizons.map(() => new Float64Array(uniq.length * K));
     const CHUNK = 2048;
-    for (let c0 = 0; c0 < origins.length; c0 += CHUNK) {
-      const rows = Math.min(CHUNK, origins.length - c0);
+    for (let c0 = 0; c0 < uniq.length; c0 += CHUNK) {
+      const rows = Math.min(CHUNK, uniq.length - c0);
       const batch = allocBatch(rows);
-      for (let i = 0; i < rows; i++) writeWindow(batch, i, ctx, origins[c0 + i]);
+      for (let i = 0; i < rows; i++) writeWindow(batch, i, ctx, uniq[c0 + i]);
       const q = this.quantiles(model, batch);
       for (let i = 0; i < rows; i++) {
         const { loc, scl } = batch.norms[i];
         hIdx.forEach((hi, j) => {
           for (let k = 0; k < K; k++) {
             // z back to load units; loads are never negative (max keeps the order)
-            out[j][(c0 + i) * K + k] = Math.max(0, loc + scl * q[(i * N_HORIZONS + hi) * K + k]);
+            all[j][(c0 + i) * K + k] = Math.max(0, loc + scl * q[(i * N_HORIZONS + hi) * K + k]);
           }
         });
       }
     }
-    return out;
+    return all.map((a) => {
+      const out = new Float64Array(origins.length * K);
+      origins.forEach((t, i) => out.set(a.subarray(rowOf.get(t)! * K, rowOf.get(t)! * K + K), i * K));
+      return out;
+    });
   }
 
   private quantiles(model: tf.LayersModel, b: WindowBatch): Float32Array {
