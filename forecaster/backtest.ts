@@ -9,13 +9,14 @@
 //    series; coverage95: pooled share of test targets at or below the 0.95 quantile.
 import { HORIZON_STEPS, type Horizon } from '../daemon/model/types.js';
 import type { LoadSeries } from './input/series.js';
-import { originsIn, peakTarget } from './input/windows.js';
-import { LEVELS, seriesKey, type Forecaster, type ModelName, type ProgressEvent } from './model/forecaster.js';
+import { ORIGIN_EVERY, originsIn, peakTarget } from './input/windows.js';
+import { BASELINES, LEVELS, seriesKey, type Forecaster, type ModelName, type ProgressEvent } from './model/forecaster.js';
 import { meanPinball, coverageCounts } from './logic/pinball.js';
 import { seasonalScale } from './logic/scale.js';
-import { applyOffsets, conformalOffsets, type QuantileEstimator } from './logic/conformal.js';
+import { applyOffsets, calibrationOffsets, crossFittedRows, effectiveSampleSize, type CalibrationInput, type QuantileEstimator } from './logic/conformal.js';
 import { isSwitchedOff } from './logic/switched-off.js';
-import { selectModel, type SelectionCandidate } from './logic/selection.js';
+import { selectAll, type SelectionCandidate } from './logic/selection.js';
+import { COMBINATIONS, averageRows, combinationName } from './logic/combine.js';
 
 export const WINDOW_STEPS = 2016; // 7 days of 5-minute steps
 export const HORIZONS: readonly Horizon[] = ['5m', '30m', '24h'];
@@ -49,6 +50,8 @@ export interface BacktestOptions {
   estimator?: QuantileEstimator;
   /** forecast switched-off VMs at zero (default true); off reproduces the issue's cross-check setup */
   switchedOffRule?: boolean;
+  /** candidate combinations for selection (default COMBINATIONS: ets+lstm) */
+  combinations?: readonly (readonly string[])[];
 }
 
 export interface SeriesDetail {
@@ -62,6 +65,8 @@ export interface SeriesDetail {
 interface Calibrated {
   val: Float64Array;
   test: Float64Array;
+  /** validation rows calibrated without themselves (crossFittedRows), for selection */
+  honest: Float64Array;
 }
 
 export interface SplitOf {
@@ -109,25 +114,29 @@ export async function runBacktest(all: readonly LoadSeries[], opts: BacktestOpti
       windows: steps.map((h) => {
         const val = originsIn(valStart, testStart, h);
         const test = originsIn(testStart, end, h);
+        const valOff = val.map((t) => offAt(pair, t));
+        const valY = Float64Array.from(val, (t) => peakTarget(s.values, t, h));
         return {
           val,
           test,
-          valY: Float64Array.from(val, (t) => peakTarget(s.values, t, h)),
+          valY,
           testY: Float64Array.from(test, (t) => peakTarget(s.values, t, h)),
-          valOff: val.map((t) => offAt(pair, t)),
+          valOff,
           testOff: test.map((t) => offAt(pair, t)),
+          // switched-off origins are forecast at zero by rule: they neither calibrate nor judge
+          valUsable: valY.map((y, i) => (valOff[i] ? NaN : y)),
         };
       }),
     };
   });
 
-  // calibrated[modelIndex][seriesIndex][horizonIndex]
-  const calibrated: Calibrated[][][] = [];
+  // cal[modelIndex][seriesIndex][horizonIndex]
+  const cal: Calibrated[][][] = [];
   for (const model of opts.models) {
     progress({ stage: 'fit', model: model.name, message: `fitting ${model.name} on ${train.length} series` });
     await model.fit(train, { horizons: steps, onProgress: (e) => progress({ stage: 'fit', model: model.name, message: `${e.phase} ${e.done}/${e.total}`, fit: e }) });
     progress({ stage: 'predict', model: model.name, message: `predicting ${model.name}` });
-    calibrated.push(
+    cal.push(
       plan.map((p) => {
         const { testStart } = splitOf(p.s);
         // validation forecasts get a series that physically ends where the test window starts
@@ -143,48 +152,93 @@ export async function runBacktest(all: readonly LoadSeries[], opts: BacktestOpti
           const t = rawTest[hi].subarray(to * k, (to + w.test.length) * k);
           vo += w.val.length;
           to += w.test.length;
-          const usableY = w.valY.map((y, i) => (w.valOff[i] ? NaN : y));
-          const offsets = conformalOffsets(usableY, v, LEVELS, opts.estimator);
-          const val = zeroWhereOff(applyOffsets(v, offsets), w.valOff);
-          const test = zeroWhereOff(applyOffsets(t, offsets), w.testOff);
-          return { val, test };
+          const input: CalibrationInput = {
+            targets: w.valUsable,
+            preds: v,
+            levels: LEVELS,
+            ownQuantiles: model.ownQuantiles,
+            horizonSteps: steps[hi],
+            originEvery: ORIGIN_EVERY,
+            estimator: opts.estimator,
+          };
+          const offsets = calibrationOffsets(input);
+          return {
+            val: zeroWhereOff(applyOffsets(v, offsets), w.valOff),
+            test: zeroWhereOff(applyOffsets(t, offsets), w.testOff),
+            honest: crossFittedRows(input),
+          };
         });
       }),
     );
   }
 
+  // Candidates for selection: every model, and the combinations whose parts all ran.
+  const names = opts.models.map((m) => m.name as string);
+  const candidates: { name: string; baseline: boolean; rows: (si: number, hi: number) => Calibrated }[] = opts.models.map((m, mi) => ({
+    name: m.name,
+    baseline: BASELINES.includes(m.name),
+    rows: (si, hi) => cal[mi][si][hi],
+  }));
+  for (const parts of opts.combinations ?? COMBINATIONS) {
+    const idx = parts.map((n) => names.indexOf(n));
+    if (idx.some((i) => i < 0)) continue;
+    const memo = new Map<string, Calibrated>();
+    candidates.push({
+      name: combinationName(parts),
+      baseline: false,
+      rows: (si, hi) => {
+        const key = `${si}:${hi}`;
+        let c = memo.get(key);
+        if (!c) {
+          const of = idx.map((mi) => cal[mi][si][hi]);
+          c = { val: averageRows(of.map((x) => x.val)), test: averageRows(of.map((x) => x.test)), honest: averageRows(of.map((x) => x.honest)) };
+          memo.set(key, c);
+        }
+        return c;
+      },
+    });
+  }
+
   progress({ stage: 'score', message: 'scoring' });
-  const names = [...opts.models.map((m) => m.name as string), 'selected'];
+  const reported = [...names, 'selected'];
   const horizons: BacktestResult['horizons'] = {};
   const detail: SeriesDetail[] = plan.map((p) => ({ key: seriesKey(p.s), scale: p.scale, horizons: {} }));
   HORIZONS.forEach((hName, hi) => {
-    const perModel = new Map<string, { spl: number[]; hits: number; n: number }>(names.map((n) => [n, { spl: [], hits: 0, n: 0 }]));
+    const perModel = new Map<string, { spl: number[]; hits: number; n: number }>(reported.map((n) => [n, { spl: [], hits: 0, n: 0 }]));
+    const perSeries: SelectionCandidate[][] = plan.map((p, si) =>
+      candidates.map((c) => ({
+        name: c.name,
+        baseline: c.baseline,
+        valLoss: meanPinball(p.windows[hi].valUsable, c.rows(si, hi).honest, LEVELS) / p.scale,
+      })),
+    );
+    const chosen = selectAll(perSeries, (si) => {
+      const w = plan[si].windows[hi];
+      return effectiveSampleSize(w.valUsable.filter((y) => !Number.isNaN(y)).length, steps[hi], ORIGIN_EVERY);
+    });
     plan.forEach((p, si) => {
       const w = p.windows[hi];
-      const candidates: SelectionCandidate[] = opts.models.map((m, mi) => ({
-        name: m.name,
-        valLoss: meanPinball(w.valY, calibrated[mi][si][hi].val, LEVELS) / p.scale,
-      }));
-      const chosen = selectModel(candidates, hName);
-      const d = { selected: chosen, val: {} as Record<string, number>, test: {} as Record<string, number> };
+      const d = { selected: chosen[si].name, val: {} as Record<string, number>, test: {} as Record<string, number> };
       const score = (name: string, rows: Float64Array) => {
         const spl = meanPinball(w.testY, rows, LEVELS) / p.scale;
         const c = coverageCounts(w.testY, rows, LEVELS, 0.95);
-        const agg = perModel.get(name)!;
-        agg.spl.push(spl);
-        agg.hits += c.hits;
-        agg.n += c.n;
+        const agg = perModel.get(name);
+        if (agg) {
+          agg.spl.push(spl);
+          agg.hits += c.hits;
+          agg.n += c.n;
+        }
         d.test[name] = spl;
       };
-      opts.models.forEach((m, mi) => {
-        score(m.name, calibrated[mi][si][hi].test);
-        d.val[m.name] = candidates[mi].valLoss;
+      candidates.forEach((c, ci) => {
+        score(c.name, c.rows(si, hi).test);
+        d.val[c.name] = perSeries[si][ci].valLoss;
       });
-      score('selected', calibrated[opts.models.findIndex((m) => m.name === chosen)][si][hi].test);
+      score('selected', candidates.find((c) => c.name === chosen[si].name)!.rows(si, hi).test);
       detail[si].horizons[hName] = d;
     });
     horizons[hName] = Object.fromEntries(
-      names.map((n) => {
+      reported.map((n) => {
         const a = perModel.get(n)!;
         return [n, { spl: mean(a.spl), splMedian: median(a.spl), coverage95: a.n ? a.hits / a.n : NaN }];
       }),

@@ -15,6 +15,7 @@ export { reconcilePlacement } from './vm-targets/placement.js';
 export { planSteps, type Step, type DomainSnapshot } from './apply/steps.js';
 export { applyTargets, executeSteps, describeStep, type ApplyReport, type ApplyOptions, type StepOutcome } from './apply/executor.js';
 export { readSnapshots } from './apply/snapshot.js';
+export { applyPlan, type PlanApplyReport, type PlanApplyOptions } from './apply/plan.js';
 export { cgroupfsPartitionPath, systemdSliceName, systemdSlicePath, zoneLimits, type ZoneLimits } from './cgroups/layout.js';
 export { detectCgroupSystem, ZonePartitions, type CgroupSystem, type PartitionReport } from './cgroups/partitions.js';
 export { ensureZonePartitions, limitsForZones } from './cgroups/zones.js';

@@ -27,7 +27,9 @@ export function fieldOf(e: AjvError, context: string | undefined): string {
   return field || (context === 'body' ? '(body)' : `(${context ?? 'request'})`);
 }
 
-function messageOf(e: AjvError, field: string): string {
+function messageOf(e: AjvError, fieldName: string): string {
+  // '(body)' -> 'the body'
+  const field = fieldName.startsWith('(') ? `the ${fieldName.slice(1, -1)}` : fieldName;
   switch (e.keyword) {
     case 'required':
       return `missing required field ${field}`;
@@ -48,7 +50,8 @@ export function validationProblem(validation: AjvError[], context: string | unde
     return { field, message: messageOf(e, field) };
   });
   const first = errors[0] ?? { field: '(request)', message: 'invalid request' };
-  return problemBody(400, 'invalid-request', 'Invalid request', `${WHERE[context ?? ''] ?? 'request'} field ${first.field}: ${first.message}`, {
+  const detail = first.field.startsWith('(') ? first.message : `${WHERE[context ?? ''] ?? 'request'} field ${first.field}: ${first.message}`;
+  return problemBody(400, 'invalid-request', 'Invalid request', detail, {
     field: first.field,
     errors,
   });

@@ -63,9 +63,9 @@ export async function prepareSocketPath(path: string): Promise<void> {
   unlinkSync(path);
 }
 
-/** After listen: the configured mode and group. */
-export function secureSocket(path: string, mode: string, group: string | undefined): void {
-  if (group !== undefined) chownSync(path, -1, resolveGid(group));
+/** After listen: the configured mode and group (gid resolved beforehand with resolveGid). */
+export function secureSocket(path: string, mode: string, gid: number | undefined): void {
+  if (gid !== undefined) chownSync(path, -1, gid);
   chmodSync(path, parseInt(mode, 8));
 }
 

@@ -7,7 +7,7 @@ import type { RouterContext } from './context.js';
 import type { RouterDeps } from './deps.js';
 import { parseJsonBody } from './json-body.js';
 import { frameworkErrors, installProblemHandlers, sendProblem } from './errors.js';
-import { createTcpServer, listenTcp, prepareSocketPath, removeSocket, secureSocket } from './listen.js';
+import { createTcpServer, listenTcp, prepareSocketPath, removeSocket, resolveGid, secureSocket } from './listen.js';
 import { createMetrics } from './metrics.js';
 import { collectRoutes } from './openapi.js';
 import { overflowPolicy } from './overflow/policy.js';
@@ -145,9 +145,16 @@ export async function listenApi(server: VirtzoneServer, api: RouterDeps['config'
     if (!api.tokenFile) throw new Error('api.listen is set but api.tokenFile is not');
     server.tokenDigest = loadTokenDigest(api.tokenFile);
   }
+  const gid = api.socketGroup === undefined ? undefined : resolveGid(api.socketGroup);
   await prepareSocketPath(api.socket);
   await server.app.listen({ path: api.socket, backlog: 1024 });
-  secureSocket(api.socket, api.socketMode, api.socketGroup);
+  try {
+    secureSocket(api.socket, api.socketMode, gid);
+  } catch (err) {
+    await server.app.close();
+    removeSocket(api.socket);
+    throw err;
+  }
   let tcp: Server | undefined;
   let tcpAddress: { host: string; port: number } | undefined;
   if (api.listen !== undefined) {

@@ -6,6 +6,7 @@ import type { DomainInfo, DomainStats, HostAdapter, HostEvent } from '../host/ty
 import type { Store, TickWrite } from '../store/store.js';
 import { collectSamples, NO_MEMBERSHIP, type StatsSnapshot, type VmMembership } from './sample.js';
 import { parseZoneMetadata, MetadataError } from '../host/metadata.js';
+import { HostUnavailableError } from '../host/errors.js';
 
 /** The logging the collector needs (pino's Logger fits). */
 export interface CollectorLog {
@@ -18,7 +19,10 @@ export interface CollectorLog {
 export const silentLog: CollectorLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 export interface CollectorOptions {
-  /** the current host connection (the supervisor's), or null while disconnected */
+  /**
+   * The current host connection: `() => supervisor.current()` (which throws
+   * HostUnavailableError while disconnected), or null/undefined while there is none.
+   */
   host: () => HostAdapter | null | undefined;
   store: Pick<Store, 'recordTick'>;
   log?: CollectorLog;
@@ -39,13 +43,6 @@ export interface TickReport {
   /** time spent waiting for libvirt, and in the whole tick, ms */
   statsMs: number;
   totalMs: number;
-}
-
-export class HostUnavailableError extends Error {
-  constructor() {
-    super('libvirt connection is not available');
-    this.name = 'HostUnavailableError';
-  }
 }
 
 export class Collector {
@@ -86,8 +83,11 @@ export class Collector {
    */
   async tick(now: number = this.clock()): Promise<TickReport> {
     const started = performance.now();
+    // the supervisor's current() throws HostUnavailableError itself while disconnected
     const host = this.getHost();
-    if (!host || !host.isAlive()) throw new HostUnavailableError();
+    if (!host || !host.isAlive()) {
+      throw new HostUnavailableError(host?.uri ?? '(none)', host ? 'connection lost' : 'not connected', this.clock());
+    }
     this.follow(host);
 
     const stats = await host.allDomainStats();

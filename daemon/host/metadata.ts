@@ -21,6 +21,11 @@ export interface ZoneMembership {
   app?: string;
   /** the router's reservation id that placed the VM */
   reservation?: string;
+  /** "true" on members the auto-scaler created for its zone's pool */
+  pool?: string;
+  /** per-VM floors an operator may set (decimal strings) */
+  memoryFloorMiB?: string;
+  minVcpus?: string;
 }
 
 export class MetadataError extends Error {
@@ -29,7 +34,7 @@ export class MetadataError extends Error {
 
 const CLASS_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const MAX_VALUE_LENGTH = 256;
-const OPTIONAL_ATTRS = ['tenant', 'app', 'reservation'] as const;
+const OPTIONAL_ATTRS = ['tenant', 'app', 'reservation', 'pool', 'memoryFloorMiB', 'minVcpus'] as const;
 // Characters XML 1.0 cannot carry at all, even escaped.
 // eslint-disable-next-line no-control-regex
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

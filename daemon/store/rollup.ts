@@ -1,7 +1,7 @@
 // 5-minute rollups: the one function that turns the points of a bucket into a Rollup,
 // used for the collector's raw samples and for imported traces alike, plus the per-tick
 // group sums that class (tenant, app) series are built from. Pure: no SQL here.
-import { ROLLUP_SECONDS, type Rollup } from '../model/types.js';
+import { GENERAL_ZONE_NAME, ROLLUP_SECONDS, type Rollup } from '../model/types.js';
 
 /** What one VM (or one group at one tick) used at one instant. null = not measured. */
 export interface UsagePoint {
@@ -165,6 +165,41 @@ export function sumPerTick(points: Iterable<GroupedPoint>): Map<string, TickPoin
   const sums = new TickSums();
   for (const { ts, group, point } of points) sums.add(group, ts, point);
   return sums.result();
+}
+
+/**
+ * Collects one bucket's points as they arrive (per VM, and per-tick sums per class,
+ * tenant and app) and turns them into that bucket's rollups. The collector's store keeps
+ * one open while a bucket fills, so closing it needs no read of the raw samples.
+ */
+export class BucketAccumulator {
+  private readonly perVm = new Map<string, UsagePoint[]>();
+  private readonly groups = new TickSums();
+
+  constructor(readonly bucket: number) {}
+
+  /** A VM's point at tick `ts`; `cls` null counts towards the general zone. */
+  add(vm: string, cls: string | null, tenant: string | null, app: string | null, ts: number, point: UsagePoint): void {
+    const key = vmSeries(vm);
+    const pts = this.perVm.get(key);
+    if (pts) pts.push(point);
+    else this.perVm.set(key, [point]);
+    this.groups.add(classSeries(cls ?? GENERAL_ZONE_NAME), ts, point);
+    if (tenant) this.groups.add(tenantSeries(tenant), ts, point);
+    if (app) this.groups.add(appSeries(app), ts, point);
+  }
+
+  rollups(out: Rollup[] = []): Rollup[] {
+    for (const [key, pts] of this.perVm) {
+      const r = computeRollup(key, this.bucket, pts);
+      if (r) out.push(r);
+    }
+    for (const [key, ticks] of this.groups.result()) {
+      const r = computeRollup(key, this.bucket, ticks.map((t) => t.point));
+      if (r) out.push(r);
+    }
+    return out;
+  }
 }
 
 export const vmSeries = (name: string): string => `vm:${name}`;

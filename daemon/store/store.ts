@@ -7,18 +7,8 @@ import type { Statement } from 'better-sqlite3';
 import { openDatabase, type Db } from './open.js';
 import { migrate } from './migrate.js';
 import { STORE_COMPONENT, STORE_MIGRATIONS } from './schema.js';
-import {
-  appSeries,
-  bucketOf,
-  classSeries,
-  computeRollup,
-  sumPerTick,
-  tenantSeries,
-  vmSeries,
-  type GroupedPoint,
-  type UsagePoint,
-} from './rollup.js';
-import { GENERAL_ZONE_NAME, type Rollup, type VmSample } from '../model/types.js';
+import { BucketAccumulator, bucketOf, vmSeries, type UsagePoint } from './rollup.js';
+import { ROLLUP_SECONDS, type Rollup, type VmSample } from '../model/types.js';
 
 export type RollupSource = 'collector' | 'import';
 
@@ -125,6 +115,18 @@ const CLOSED_UNTIL = 'rollup.closedUntil';
 const nn = (v: number | null | undefined): number | null => (v === undefined || v === null || Number.isNaN(v) ? null : v);
 const nan = (v: number | null): number => (v === null ? NaN : v);
 
+/** The bucket the collector is filling, kept in memory so closing it reads nothing. */
+interface OpenBucket {
+  acc: BucketAccumulator;
+  /** false when memory may miss samples of the bucket (then the samples table decides) */
+  complete: boolean;
+  lastTs: number;
+}
+
+function pointOf(s: VmSample): UsagePoint {
+  return { cpuCores: nn(s.cpuCores), memoryMiB: nn(s.memoryMiB), netBps: sumOrNull(nn(s.netRxBps), nn(s.netTxBps)), diskBps: sumOrNull(nn(s.blockRdBps), nn(s.blockWrBps)) };
+}
+
 interface VmCacheEntry {
   id: number;
   vcpus: number | null;
@@ -137,6 +139,7 @@ export class Store {
   private readonly vmCache = new Map<string, VmCacheEntry>();
   private readonly seriesCache = new Map<string, number>();
   private readonly stmts = new Map<string, Statement>();
+  private openBucket: OpenBucket | null = null;
 
   /** Opens (creating if needed) a store database and brings its schema up to date. */
   static open(path: string, opts: StoreOptions = {}): Store {
@@ -243,7 +246,12 @@ export class Store {
    * (unix seconds) has closed.
    */
   recordTick(now: number, observations: readonly VmObservation[]): TickWrite {
-    return this.transaction(() => {
+    const tickBucket = observations.length > 0 ? bucketOf(Math.floor(observations[0].sample.ts)) : null;
+    const fresh = tickBucket !== null && this.openBucket?.acc.bucket !== tickBucket;
+    const written = this.transaction(() => {
+      // samples of this bucket from before (a restart mid-bucket): memory alone is not enough
+      const earlier =
+        fresh && this.stmt(`SELECT 1 FROM samples WHERE ts >= ? AND ts < ? LIMIT 1`).get(tickBucket, tickBucket! + ROLLUP_SECONDS) !== undefined;
       const insertVm = this.stmt(
         `INSERT INTO vms (name, uuid, class, tenant, app, source, first_seen, last_seen, vcpus, memory_mib, last_ts, last_cpu_cores, last_memory_mib)
          VALUES (?, ?, ?, ?, ?, 'collector', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -275,15 +283,38 @@ export class Store {
         );
       }
       const rollups = this.closeBuckets(now);
-      return { samples: observations.length, rollups };
+      return { samples: observations.length, rollups, earlier };
     });
+    // committed: keep this tick's points for its bucket's rollups
+    if (tickBucket !== null) {
+      if (fresh) this.openBucket = { acc: new BucketAccumulator(tickBucket), complete: !written.earlier, lastTs: -Infinity };
+      this.accumulate(this.openBucket!, observations);
+    }
+    return { samples: written.samples, rollups: written.rollups };
+  }
+
+  /**
+   * Adds a tick to the open bucket. Anything unusual (a tick in another bucket, in the
+   * same second as the last, or at mixed times) marks the bucket incomplete, and its
+   * rollups are then computed from the stored samples instead.
+   */
+  private accumulate(open: OpenBucket, observations: readonly VmObservation[]): void {
+    if (!open.complete) return;
+    const ts = Math.floor(observations[0].sample.ts);
+    if (ts <= open.lastTs || observations.some((o) => Math.floor(o.sample.ts) !== ts) || bucketOf(ts) !== open.acc.bucket) {
+      open.complete = false;
+      return;
+    }
+    open.lastTs = ts;
+    for (const o of observations) open.acc.add(o.sample.vm, o.class, o.tenant, o.app, ts, pointOf(o.sample));
   }
 
   /**
    * Rolls up every bucket that ended at or before `now` (unix seconds) and has not been
    * rolled up yet: per VM from its raw samples; per class (and tenant, app) from the
    * per-tick sums of its VMs. VMs without a class count towards the general zone.
-   * Returns the number of rollups written.
+   * The bucket the collector just filled comes from memory; any other from the samples
+   * table. Returns the number of rollups written.
    */
   closeBuckets(now: number): number {
     const current = bucketOf(now);
@@ -297,45 +328,44 @@ export class Store {
       if (!state) this.setState(CLOSED_UNTIL, from);
       return 0;
     }
-    const rows = this.stmt(
-      `SELECT s.ts AS ts, v.name AS name, v.class AS class, v.tenant AS tenant, v.app AS app,
-              s.cpu_cores AS cpu, s.memory_mib AS mem,
-              s.net_rx_bps AS rx, s.net_tx_bps AS tx, s.disk_rd_bps AS rd, s.disk_wr_bps AS wr
-       FROM samples s JOIN vms v ON v.id = s.vm_id
-       WHERE s.ts >= ? AND s.ts < ? ORDER BY s.ts`,
-    ).all(from, current) as Array<{
-      ts: number; name: string; class: string | null; tenant: string | null; app: string | null;
-      cpu: number | null; mem: number | null; rx: number | null; tx: number | null; rd: number | null; wr: number | null;
-    }>;
     const rollups: Rollup[] = [];
-    let i = 0;
-    while (i < rows.length) {
-      const bucket = bucketOf(rows[i].ts);
-      const perVm = new Map<string, UsagePoint[]>();
-      const grouped: GroupedPoint[] = [];
-      for (; i < rows.length && bucketOf(rows[i].ts) === bucket; i++) {
-        const r = rows[i];
-        const point: UsagePoint = { cpuCores: r.cpu, memoryMiB: r.mem, netBps: sumOrNull(r.rx, r.tx), diskBps: sumOrNull(r.rd, r.wr) };
-        const key = vmSeries(r.name);
-        let pts = perVm.get(key);
-        if (!pts) perVm.set(key, (pts = []));
-        pts.push(point);
-        grouped.push({ ts: r.ts, group: classSeries(r.class ?? GENERAL_ZONE_NAME), point });
-        if (r.tenant) grouped.push({ ts: r.ts, group: tenantSeries(r.tenant), point });
-        if (r.app) grouped.push({ ts: r.ts, group: appSeries(r.app), point });
-      }
-      for (const [key, pts] of perVm) {
-        const r = computeRollup(key, bucket, pts);
-        if (r) rollups.push(r);
-      }
-      for (const [key, ticks] of sumPerTick(grouped)) {
-        const r = computeRollup(key, bucket, ticks.map((t) => t.point));
-        if (r) rollups.push(r);
-      }
+    const open = this.openBucket;
+    if (open && open.complete && open.acc.bucket >= from && open.acc.bucket < current) {
+      if (open.acc.bucket > from) this.rollupsFromSamples(from, open.acc.bucket, rollups);
+      open.acc.rollups(rollups);
+      if (open.acc.bucket + ROLLUP_SECONDS < current) this.rollupsFromSamples(open.acc.bucket + ROLLUP_SECONDS, current, rollups);
+    } else {
+      this.rollupsFromSamples(from, current, rollups);
     }
     this.writeRollups(rollups, 'collector');
     this.setState(CLOSED_UNTIL, current);
     return rollups.length;
+  }
+
+  /** Rollups of the buckets in [from, to) from the samples table (class as of now). */
+  private rollupsFromSamples(from: number, to: number, out: Rollup[]): void {
+    const rows = this.stmt(
+      `SELECT s.ts, v.name, v.class, v.tenant, v.app, s.cpu_cores, s.memory_mib, s.net_rx_bps, s.net_tx_bps, s.disk_rd_bps, s.disk_wr_bps
+       FROM samples s JOIN vms v ON v.id = s.vm_id
+       WHERE s.ts >= ? AND s.ts < ? ORDER BY s.ts`,
+    )
+      .raw(true)
+      .iterate(from, to) as IterableIterator<[number, string, string | null, string | null, string | null, ...Array<number | null>]>;
+    let acc: BucketAccumulator | null = null;
+    for (const r of rows) {
+      const b = bucketOf(r[0]);
+      if (!acc || acc.bucket !== b) {
+        acc?.rollups(out);
+        acc = new BucketAccumulator(b);
+      }
+      acc.add(r[1], r[2], r[3], r[4], r[0], {
+        cpuCores: r[5],
+        memoryMiB: r[6],
+        netBps: sumOrNull(r[7], r[8]),
+        diskBps: sumOrNull(r[9], r[10]),
+      });
+    }
+    acc?.rollups(out);
   }
 
   private setState(key: string, value: number): void {

@@ -65,3 +65,65 @@ export function applyOffsets(preds: ArrayLike<number>, offsets: readonly number[
   }
   return out;
 }
+
+/**
+ * How many independent outcomes a window of origins holds: origins `every` steps apart
+ * whose targets span H steps overlap when H > every, so a week of hourly origins holds
+ * ~168 independent 5-minute or 30-minute peaks but only ~6 independent 24-hour peaks.
+ */
+export function effectiveSampleSize(n: number, horizonSteps: number, originEvery: number): number {
+  return Math.max(1, Math.min(n, (n * originEvery) / Math.max(1, horizonSteps)));
+}
+
+/**
+ * Prior strength, in independent outcomes, of a model's own quantiles (a model trained
+ * with a quantile loss over months of many series). With few independent outcomes in the
+ * calibration window (24 h: ~6) the conformal shift is mostly noise of that one week, so
+ * it is weighted nEff / (nEff + prior); with many (5 m: ~168) it applies almost fully.
+ */
+export const OWN_QUANTILE_PRIOR = 10;
+
+export interface CalibrationInput {
+  /** validation targets (NaN = not usable, e.g. switched off) */
+  targets: ArrayLike<number>;
+  /** raw predictions at the validation origins, row-major x levels */
+  preds: ArrayLike<number>;
+  levels: readonly number[];
+  /** true when the model forecasts its own quantiles (else they are all its point forecast) */
+  ownQuantiles: boolean;
+  horizonSteps: number;
+  originEvery: number;
+  estimator?: QuantileEstimator;
+}
+
+/** The per-level shifts of one model for one series and horizon. */
+export function calibrationOffsets(c: CalibrationInput): number[] {
+  const offsets = conformalOffsets(c.targets, c.preds, c.levels, c.estimator);
+  if (!c.ownQuantiles) return offsets; // a point forecast has no quantiles of its own to fall back on
+  let n = 0;
+  for (let i = 0; i < c.targets.length; i++) if (!Number.isNaN(c.targets[i])) n++;
+  const nEff = effectiveSampleSize(n, c.horizonSteps, c.originEvery);
+  const w = nEff / (nEff + OWN_QUANTILE_PRIOR);
+  return offsets.map((o) => o * w);
+}
+
+/**
+ * Calibrated validation rows that were not calibrated on themselves: the window is cut
+ * in two halves and each half is shifted by offsets from the other. Selection compares
+ * models on these, so a model whose offsets merely fit the validation noise gains nothing.
+ */
+export function crossFittedRows(c: CalibrationInput): Float64Array {
+  const k = c.levels.length;
+  const n = c.targets.length;
+  const half = n >> 1;
+  const out = new Float64Array(n * k);
+  for (const [a, b] of [
+    [0, half],
+    [half, n],
+  ]) {
+    const others = Float64Array.from(c.targets, (y, i) => (i >= a && i < b ? NaN : y));
+    const offsets = calibrationOffsets({ ...c, targets: others });
+    out.set(applyOffsets(Array.prototype.slice.call(c.preds, a * k, b * k), offsets), a * k);
+  }
+  return out;
+}

@@ -172,6 +172,7 @@ export function fitHoltWinters(values: ArrayLike<number>, horizons: readonly num
 
 export class HoltWinters implements Forecaster {
   readonly name = 'ets' as const;
+  readonly ownQuantiles = false;
   /** seriesKey -> horizon steps -> params */
   private params = new Map<string, Map<number, HoltWintersParams>>();
 

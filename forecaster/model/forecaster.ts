@@ -27,6 +27,8 @@ export interface ProgressEvent {
 
 export interface Forecaster {
   readonly name: ModelName;
+  /** true when predict() gives quantiles of its own (else every level holds the point forecast) */
+  readonly ownQuantiles: boolean;
   /** Learns from the given series (already cut to the part the model may see). */
   fit(train: readonly LoadSeries[], opts: FitOptions): Promise<void>;
   /**

@@ -6,6 +6,7 @@ import { lastKnown, maxKnown } from '../input/windows.js';
 
 export class SeasonalNaive implements Forecaster {
   readonly name = 'seasonal_naive' as const;
+  readonly ownQuantiles = false;
   async fit(): Promise<void> {}
   predict(s: LoadSeries, origins: readonly number[], horizons: readonly number[]): Float64Array[] {
     const k = LEVELS.length;

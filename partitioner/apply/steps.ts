@@ -133,6 +133,10 @@ export function planSteps(
 
     // --- vCPUs: hot-plug to grow; shrink = quota cap now + best-effort unplug ---
     const vcpuGoal = Math.max(config.partitioner.vmMinVcpus, t.vcpus);
+    // The quota follows the vCPU target: a cap while shrinking, none otherwise. A
+    // target that neither changes vCPUs nor carries a quota (an auto-scaler memory
+    // resize) leaves the quota alone.
+    const manageQuota = vcpuGoal !== snap.vcpus || t.vcpuQuota !== undefined;
     const quotaGoal = quotaFor(vcpuGoal, snap.vcpus);
     if (vcpuGoal !== snap.vcpus) {
       const dir = vcpuGoal > snap.vcpus ? 'grow' : 'shrink';
@@ -156,14 +160,14 @@ export function planSteps(
     }
 
     // --- scheduler: cpu_shares and vcpu_quota, only the ones the host has ---
-    if (snap.sched === null && (t.cpuShares !== undefined || quotaGoal !== -1)) {
+    if (snap.sched === null && (t.cpuShares !== undefined || (manageQuota && quotaGoal !== -1))) {
       skipped.push({ vm: t.vm, kind: 'sched', reason: 'the host reports no scheduler parameters' });
     } else if (snap.sched !== null) {
       const from: Record<string, number> = {};
       const to: Record<string, number> = {};
       const hasShares = 'cpu_shares' in snap.sched;
       const hasQuota = 'vcpu_quota' in snap.sched;
-      if (!hasShares && !hasQuota && (t.cpuShares !== undefined || quotaGoal !== -1)) {
+      if (!hasShares && !hasQuota && (t.cpuShares !== undefined || (manageQuota && quotaGoal !== -1))) {
         skipped.push({ vm: t.vm, kind: 'sched', reason: `the host scheduler has neither cpu_shares nor vcpu_quota (has: ${Object.keys(snap.sched).join(', ') || 'nothing'})` });
       }
       if (hasShares && t.cpuShares !== undefined && Math.abs(snap.sched.cpu_shares - t.cpuShares) >= Math.max(1, a.minChangeCpuShares)) {
@@ -171,7 +175,7 @@ export function planSteps(
         to.cpu_shares = t.cpuShares;
       }
       const curQuota = normalizeQuota(hasQuota ? snap.sched.vcpu_quota : null);
-      if (hasQuota && curQuota !== quotaGoal) {
+      if (hasQuota && manageQuota && curQuota !== quotaGoal) {
         from.vcpu_quota = curQuota ?? -1;
         to.vcpu_quota = quotaGoal;
       }

@@ -302,6 +302,9 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
       if (acted) {
         m.lastGrowAt = now;
         setExhausted(false, `zone ${z.name} could grow`);
+      } else if (!zoneHot) {
+        // Only VMs at their own maximum are busy: the zone still has room for others.
+        setExhausted(false, `zone ${z.name} has room; its busy VMs are at their maximum size`);
       } else {
         setExhausted(true, `zone ${z.name} is busy and has no slack, nothing to borrow from general or lower priorities${z.pool ? ', and its pool is full' : ''}`);
       }

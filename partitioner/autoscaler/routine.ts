@@ -103,8 +103,9 @@ export class ZoneAutoscaler {
     return buildZoneStates(this.plan, this.vms, this.use, this.exhausted, this.allocations);
   }
 
+  /** Ticks every autoscaler.intervalSeconds; does nothing when autoscaler.enabled is false. */
   start(): void {
-    if (this.timer) return;
+    if (this.timer || !this.deps.config.autoscaler.enabled) return;
     const ms = this.deps.config.autoscaler.intervalSeconds * 1000;
     this.timer = setInterval(() => {
       // A slow tick is never overlapped by the next one.

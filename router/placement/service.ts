@@ -265,7 +265,7 @@ export class PlacementService {
         chargeZone = zoneName;
       }
       const r: Reservation = {
-        id: randomUUID(),
+        id: uuidv7(t),
         zone: zoneName,
         chargeZone,
         tenant: req.tenant,
@@ -457,6 +457,16 @@ export class PlacementService {
       return store.totals();
     });
   }
+}
+
+/**
+ * A UUIDv7 (RFC 9562): 48-bit unix ms, version 7, then random bits (taken from a v4
+ * UUID, whose variant bits are already right). Ids that grow with time are appended at
+ * the right edge of the primary-key index instead of dirtying a random page each.
+ */
+export function uuidv7(ms: number): string {
+  const t = (Math.max(0, Math.floor(ms)) % 2 ** 48).toString(16).padStart(12, '0');
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${randomUUID().slice(15)}`;
 }
 
 function vmsByZone(zones: readonly ZoneState[]): Map<string, Set<string>> {

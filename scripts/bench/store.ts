@@ -124,6 +124,8 @@ if (record) {
       : `| Bitbrains import | trace folder not found: ${traceDir} | | | |`,
     ``,
   ];
-  appendFileSync(new URL('../../BENCHMARKS.md', import.meta.url), lines.join('\n'));
+  const out = new URL('../../BENCHMARKS.md', import.meta.url);
+  if (!existsSync(out)) appendFileSync(out, '# Benchmarks\n');
+  appendFileSync(out, lines.join('\n'));
   console.log('appended to BENCHMARKS.md');
 }

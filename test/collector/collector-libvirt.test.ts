@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Store } from '../../daemon/store/store.js';
-import { Collector, HostUnavailableError } from '../../daemon/collector/collector.js';
+import { Collector } from '../../daemon/collector/collector.js';
+import { HostUnavailableError } from '../../daemon/host/errors.js';
 import { CollectorRoutine, type Timer } from '../../daemon/collector/routine.js';
 import type { HostAdapter, HostEvent } from '../../daemon/host/types.js';
 

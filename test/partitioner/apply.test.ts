@@ -2,7 +2,7 @@
 // driver (test:///…/host.xml: 16 CPUs, 64 GiB, 7 domains in gold/silver/bronze). Each
 // connection to a test:/// file gets its own private copy of the host.
 import t from 'tap';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openHost } from '../../daemon/host/libvirt-host.js';
@@ -207,8 +207,41 @@ t.test('a balloon the guest ignores (no balloon driver) is reported not effectiv
   const r = await applyTargets(deaf, [target], quick, { audit, pollMs: 20 });
   const mem = r.steps.filter((s) => s.kind === 'memory');
   t.equal(mem[0].result, 'rolled_back');
-  t.match(mem[0].error, /not effective: asked memoryMiB=2304, host reports memoryMiB=2048 after 200 ms \(no balloon driver in the guest\?\)/);
+  t.match(mem[0].error, /not effective: asked memoryMiB=2520, host reports memoryMiB=2048 after 200 ms \(no balloon driver in the guest\?\)/);
   t.ok(mem.slice(1).every((s) => s.result === 'skipped'), 'the rest of that VM waits');
   t.equal((await host.lookup('gold-web-01')).memoryKiB, 2048 * 1024);
   t.equal(audit.list({ vm: 'gold-web-01', action: 'setMemory', result: 'rolled_back' }).length, 1);
+});
+
+t.test('applyPlan: partitions, placement and VM targets; a dry run does none of it', async (t) => {
+  const { host, audit, plan } = await setup(t);
+  const { mkdirSync, writeFileSync, existsSync, readdirSync } = await import('node:fs');
+  const { detectCgroupSystem, ZonePartitions } = await import('../../partitioner/cgroups/partitions.js');
+  const { applyPlan } = await import('../../partitioner/apply/plan.js');
+  const root = mkdtempSync(join(tmpdir(), 'vz-ap-cg-'));
+  for (const h of ['cpu,cpuacct', 'memory']) {
+    mkdirSync(join(root, h));
+    writeFileSync(join(root, h, 'cgroup.procs'), '');
+  }
+  const partitions = new ZonePartitions(detectCgroupSystem(root, { layout: 'cgroupfs' }));
+  const before = await xmlOfAll(host);
+  const dry = await applyPlan(host, plan, cfg, { dryRun: true, audit, partitions });
+  t.ok(dry.vms.steps.length > 0 && dry.vms.steps.every((s) => s.result === 'planned'));
+  t.ok(dry.placement.redefined.length > 0, 'reports the partitions it would set');
+  t.ok(Object.keys(dry.limits).length === 4, 'and the limits it would write');
+  t.same(await xmlOfAll(host), before, 'no domain changed');
+  t.notOk(existsSync(join(root, 'memory', 'machine')), 'no cgroup written');
+  t.equal(audit.list().length, 0);
+
+  const real = await applyPlan(host, plan, cfg, { audit, partitions });
+  t.equal(real.vms.counts.failed + real.vms.counts.rolled_back, 0);
+  t.same(readdirSync(join(root, 'memory', 'machine')).sort(), ['virtzone-bronze.partition', 'virtzone-general.partition', 'virtzone-gold.partition', 'virtzone-silver.partition']);
+  t.match(await host.getXml('silver-db-02', { inactive: true }), /<partition>\/machine\/virtzone-silver<\/partition>/);
+  t.equal((await host.lookup('silver-db-02')).memoryKiB, 1400 * 1024);
+  t.equal(audit.list({ action: 'zone-limits' }).length, 4);
+  const gold = Number(readFileSync(join(root, 'memory', 'machine', 'virtzone-gold.partition', 'memory.limit_in_bytes'), 'utf8'));
+  const goldAlloc = plan.zones.find((z) => z.name === 'gold')!.allocation.memoryMiB;
+  // two running gold VMs: allocation + overhead for each and one more (256 MiB by default)
+  t.equal(gold, Math.round((goldAlloc + 256 * 3) * 1024 * 1024), 'gold memory limit = allocation + QEMU overhead');
+  t.ok(gold > (2520 + 9800) * 1024 * 1024, 'and above what its running VMs may hold after the plan');
 });

@@ -66,6 +66,8 @@ t.test('the TCP token file must be private and non-empty', async (t) => {
   chmodSync(tokenFile, 0o600);
   await t.rejects(startHarness(withToken('c')), /is empty/);
   await t.rejects(startHarness({ dir: join(dir, 'd'), config: { api: { listen: '127.0.0.1:0', tokenFile: join(dir, 'missing') } } }), /cannot read/);
+  await t.rejects(startHarness({ dir: join(dir, 'f'), config: { api: { socketGroup: 'no-such-group-here' } } }), /no group named/);
+  t.notOk(existsSync(join(dir, 'f', 'virtzoned.sock')), 'an unknown group is refused before binding');
 
   writeFileSync(tokenFile, 'tok-123\n');
   const h = await startHarness(withToken('e'));

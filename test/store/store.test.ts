@@ -193,3 +193,63 @@ t.test('VMs list in natural name order', async (t) => {
   t.same(s.listVms().map((v) => v.name), ['alpha', 'vm-9', 'vm-10', 'vm-100']);
   s.close();
 });
+
+t.test('rollups from memory (the open bucket) equal rollups from the samples table', async (t) => {
+  const path = join(dir, 'memory-vs-sql.db');
+  const live = Store.open(path);
+  const rnd = mulberry32(7);
+  const vms = ['a', 'b', 'c', 'd', 'e'];
+  const classes = ['gold', 'gold', 'silver', null, 'silver'];
+  const tick = (s: Store, ts: number) =>
+    s.recordTick(ts, vms.map((v, i) => obs(v, ts, rnd() < 0.1 ? null : rnd() * 4, rnd() * 4096, { class: classes[i], tenant: i % 2 ? 'acme' : null, app: 'web' })));
+  for (let i = 0; i < 30; i++) tick(live, T0 + i * 10);
+  live.recordTick(T0 + 300, []); // nothing observed, but time moves on: closes T0 from memory
+  const fromMemory = live.readRollups('class:gold').concat(live.readRollups('vm:c'), live.readRollups('tenant:acme'), live.readRollups('class:general'));
+  t.equal(fromMemory.length, 4);
+  // the same samples rolled up again from the table
+  live.db.prepare(`DELETE FROM rollups`).run();
+  live.db.prepare(`DELETE FROM store_state`).run();
+  live.close();
+  const again = Store.open(path);
+  t.equal(again.closeBuckets(T0 + 300), 5 + 5 - 1 + 1, 'five VMs; gold, silver, general, acme, web');
+  const fromTable = again.readRollups('class:gold').concat(again.readRollups('vm:c'), again.readRollups('tenant:acme'), again.readRollups('class:general'));
+  t.same(fromTable, fromMemory);
+  again.close();
+});
+
+t.test('a restart in the middle of a bucket still rolls up all of its ticks', async (t) => {
+  const path = join(dir, 'restart.db');
+  const before = Store.open(path);
+  before.recordTick(T0, [obs('a', T0, 1, 100)]);
+  before.recordTick(T0 + 10, [obs('a', T0 + 10, 2, 100)]);
+  before.close();
+  const after = Store.open(path);
+  after.recordTick(T0 + 20, [obs('a', T0 + 20, 6, 100)]);
+  after.recordTick(T0 + 300, [obs('a', T0 + 300, 1, 100)]);
+  const r = after.readRollups('vm:a');
+  t.equal(r.length, 1);
+  t.same([r[0].samples, r[0].cpuMean, r[0].cpuMax], [3, 3, 6]);
+  after.close();
+});
+
+t.test('two ticks in the same second: the sample is replaced and counted once', async (t) => {
+  const s = fresh();
+  s.recordTick(T0, [obs('a', T0, 1, 100)]);
+  s.recordTick(T0 + 5, [obs('a', T0 + 5, 2, 100)]);
+  s.recordTick(T0 + 5, [obs('a', T0 + 5, 4, 100)]);
+  s.recordTick(T0 + 300, [obs('a', T0 + 300, 1, 100)]);
+  const r = s.readRollups('vm:a')[0];
+  t.same([r.samples, r.cpuMean, r.cpuMax], [2, 2.5, 4]);
+  t.equal(s.readRollups('class:gold')[0].cpuMax, 4);
+  s.close();
+});
+
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -161,6 +161,31 @@ t.test('reader: header names in reasons, exponents, negative values', async (t) 
   t.equal(parseBitbrainsLine('1372629804;\t1;\t2399.9;\t-5;\t88.6;\t1;\t1;\t0;\t0;\t0;\t0'), 'field 4 (CPU usage [MHZ]) is negative: -5');
   t.equal(parseBitbrainsLine('1372629804;\t1;\t;\t5;\t88.6;\t1;\t1;\t0;\t0;\t0;\t0'), 'field 3 (CPU capacity provisioned [MHZ]) is empty');
   t.equal(parseBitbrainsLine('12;\t1;\t1;\t5;\t88.6;\t1;\t1;\t0;\t0;\t0;\t0'), 'timestamp out of range: 12');
+  t.equal(parseBitbrainsLine('1372629804;\t1;\t1;\t5;\t88.6;\t1;\t1;\t0;\t0;\t0;\t0;\t9'), 'expected 11 fields, found 12');
+  t.equal(parseBitbrainsLine('1372629804;\t1;\t1;\t5;\t88.6;\t1;\t1;\t0;\t0;\t0'), 'expected 11 fields, found 10');
+  t.equal(parseBitbrainsLine('1372629804;\t1;\t1;\t5;\t88.6;\t1;\t1;\t0;\t0;\t0;\t \t'), 'field 11 (Network transmitted throughput [KB/s]) is empty');
+  t.match(parseBitbrainsLine('1372629804;\t1;\t1;\t5x;\t88.6;\t1;\t1;\t0;\t0;\t0;\t0'), /field 4 \(CPU usage \[MHZ\]\) is not a number: "5x"/);
+});
+
+t.test('reader: the fast number parser is bit-identical to Number()', async (t) => {
+  const cases = ['0', '0.0', '7.0', '2399.999679', '548054.1333333333', '21.333333333333332', '2.097152E7', '1e-7', '123456789012345', '1234567890123456', '0.000000000000001', '99999999999.99999', '3143680.0'];
+  for (const c of cases) {
+    const r = parseBitbrainsLine(`1372629804;\t1;\t1;\t${c};\t1;\t1;\t1;\t0;\t0;\t0;\t0`);
+    t.equal(typeof r === 'object' && r.usageMhz, Number(c), c);
+  }
+  if (!existsSync(REAL)) return;
+  const { gunzipSync } = await import('node:zlib');
+  const { readFileSync } = await import('node:fs');
+  const lines = gunzipSync(readFileSync(join(REAL, '2013-7', '407.csv.gz'))).toString('utf8').split('\n').slice(1).filter(Boolean);
+  let mismatches = 0;
+  for (const line of lines) {
+    const r = parseBitbrainsLine(line);
+    if (typeof r === 'string') continue;
+    const ref = line.split(';').map(Number);
+    const got = [r.ts, r.cores, r.capacityMhz, r.usageMhz, r.usagePct, r.memProvisionedKiB, r.memUsageKiB, r.diskReadKBps, r.diskWriteKBps, r.netRxKBps, r.netTxKBps];
+    if (got.some((v, i) => !Object.is(v, ref[i]))) mismatches++;
+  }
+  t.equal(mismatches, 0, `${lines.length} real rows parsed exactly`);
 });
 
 t.test('the real Bitbrains folder imports (when present) and bitbrains-407 has its series', { skip: !existsSync(REAL) && `no ${REAL} here` }, async (t) => {

@@ -53,6 +53,7 @@ const K = LEVELS.length;
 
 export class LstmForecaster implements Forecaster {
   readonly name = 'lstm' as const;
+  readonly ownQuantiles = true;
   readonly options: LstmOptions;
   private model?: tf.LayersModel;
   private readonly m5 = new Map<string, number>();
