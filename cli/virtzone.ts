@@ -8,6 +8,7 @@ import { CliError, ExitCode } from './output.js';
 import { registerVms } from './commands/vms.js';
 import { registerHistory } from './commands/history.js';
 import { registerImportTrace } from './commands/import-trace.js';
+import { registerBacktest } from './commands/backtest.js';
 
 function buildProgram(): Command {
   const program = new Command('virtzone')
@@ -18,6 +19,7 @@ function buildProgram(): Command {
   registerVms(program);
   registerHistory(program);
   registerImportTrace(program);
+  registerBacktest(program);
   return program;
 }
 

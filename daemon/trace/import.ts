@@ -5,7 +5,7 @@
 // same bucket are averaged into one point; each bucket's point becomes a rollup through
 // the same computeRollup() the collector uses (one point per bucket, so mean = max =
 // p95). Class series are the per-bucket sums of the class's VMs, over the buckets where
-// at least one of them has data (sumPerTick, as for the collector's ticks).
+// at least one of them has data (TickSums, as for the collector's ticks).
 //
 // Class assignment (deterministic): VMs in numeric id order; `classOf` (id -> class)
 // wins, else `classForAll`, else round-robin over `classes` by position in that order

@@ -5,7 +5,7 @@
 // metadata and is reported apart.
 //   npx tsx scripts/bench/collector.ts [--domains 1000] [--ticks 29] [--record]
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateTestHostXml } from '../gen-test-host.js';
@@ -77,7 +77,7 @@ if (args.includes('--record')) {
     `## Collector tick, ${domains}-domain test-driver host — ${new Date().toISOString().slice(0, 10)}`,
     ``,
     `Command: \`nice -n 10 npx tsx scripts/bench/collector.ts --domains ${domains} --ticks ${ticks} --record\`  `,
-    `Machine: ${machine} (nproc ${cpus().length}, shared with other jobs)  `,
+    `Machine: ${machine} (nproc ${cpus().length}, shared with other jobs; load average ${loadavg()[0].toFixed(1)} at the end)  `,
     `"busy" is the event loop's active time during the tick (the daemon's own time; libvirt runs off the main thread). Goal: < 200 ms.`,
     ``,
     `| tick | wall | libvirt call | event loop busy |`,

@@ -2,7 +2,7 @@
 // gzip -> parse -> store import of a Bitbrains folder. Appends a section to BENCHMARKS.md
 // with --record. Run: npx tsx scripts/bench/store.ts [--trace DIR] [--record] [--json]
 import { mkdtempSync, rmSync, appendFileSync, existsSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Store, type VmObservation } from '../../daemon/store/store.js';
 import { importBitbrains } from '../../daemon/trace/import.js';
@@ -113,7 +113,7 @@ if (record) {
     `## Store and trace import — ${new Date().toISOString().slice(0, 10)}`,
     ``,
     `Command: \`nice -n 10 npx tsx scripts/bench/store.ts --record\` (best of ${runs} runs)  `,
-    `Machine: ${machine} (nproc ${cpus().length}, shared with other jobs)`,
+    `Machine: ${machine} (nproc ${cpus().length}, shared with other jobs; load average ${loadavg()[0].toFixed(1)} at the end)`,
     ``,
     `| what | rows | time | throughput | goal |`,
     `|---|---:|---:|---:|---:|`,

@@ -2,7 +2,7 @@
 // output, --json, and the exit codes (0 ok, 1 runtime, 2 usage/bad input, 3 unreachable).
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { Collector } from '../../daemon/collector/collector.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'cli/virtzone.ts');
 const work = mkdtempSync(join(tmpdir(), 'virtzone-cli-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
 interface Run {
   code: number | null;
@@ -32,7 +33,7 @@ function virtzone(...args: string[]): Promise<Run> {
   });
 }
 
-const trace = makeQuirkyTrace();
+const trace = makeQuirkyTrace(work);
 const db = join(work, 'quirky.db');
 
 t.test('import-trace, then vms and history read the database', async (t) => {

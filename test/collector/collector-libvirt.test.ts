@@ -2,7 +2,7 @@
 // (test/fixtures/host.xml: 7 domains in 3 classes, one shut off). The test driver's
 // domain stats carry only the state, so rates are null there: that must not crash.
 import t from 'tap';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,7 @@ const EXPECTED: Record<string, string> = {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'virtzone-collector-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 function domainXml(name: string, uuid: string, cls: string): string {
   return `<domain type='test'>

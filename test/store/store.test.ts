@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -7,6 +7,7 @@ import { Store, type VmObservation } from '../../daemon/store/store.js';
 import type { Rollup } from '../../daemon/model/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'virtzone-store-test-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const fresh = (opts = {}) => Store.open(join(dir, `s${n++}.db`), opts);
 

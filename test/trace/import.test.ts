@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { readBitbrainsFile, parseBitbrainsLine } from '../../daemon/trace/bitbra
 import { makeQuirkyTrace, B0, HEADER, row, B } from './quirky-trace.js';
 
 const work = mkdtempSync(join(tmpdir(), 'virtzone-import-test-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
 let n = 0;
 const fresh = () => Store.open(join(work, `i${n++}.db`));
 const CLASSES = ['gold', 'silver', 'bronze'];
@@ -16,7 +17,7 @@ const CLASSES = ['gold', 'silver', 'bronze'];
 const REAL = new URL('../../../shared/traces/bitbrains-rnd', import.meta.url).pathname;
 
 t.test('import of a folder with every quirk: exact counts and values', async (t) => {
-  const dir = makeQuirkyTrace();
+  const dir = makeQuirkyTrace(work);
   const store = fresh();
   const r = await importBitbrains(store, { dir, classes: CLASSES });
   t.equal(r.vms, 2);
@@ -81,7 +82,7 @@ t.test('import of a folder with every quirk: exact counts and values', async (t)
 });
 
 t.test('one class for all: class rollups are sums over the buckets where VMs have data', async (t) => {
-  const dir = makeQuirkyTrace();
+  const dir = makeQuirkyTrace(work);
   const store = fresh();
   const r = await importBitbrains(store, { dir, classes: CLASSES, classForAll: 'gold' });
   t.same(r.classes, { gold: ['bitbrains-1', 'bitbrains-2'] });
@@ -98,7 +99,7 @@ t.test('class assignment: round-robin by numeric id, --class-of wins', async (t)
   t.same([...m.entries()], [['1', 'gold'], ['2', 'silver'], ['4', 'bronze'], ['10', 'gold'], ['33', 'silver']]);
   const o = assignClasses(['1', '2', '3'], { classes: CLASSES, classForAll: 'bronze', classOf: new Map([['2', 'gold']]) });
   t.same([...o.values()], ['bronze', 'gold', 'bronze']);
-  const dir = makeQuirkyTrace();
+  const dir = makeQuirkyTrace(work);
   await t.rejects(importBitbrains(fresh(), { dir, classes: CLASSES, classOf: new Map([['999', 'gold']]) }), { name: 'ImportError', message: /--class-of: no VM with id 999/ });
 });
 
@@ -110,7 +111,7 @@ t.test('--shift-to-now moves by whole weeks so the trace ends in the last 7 days
     t.ok(last + s + 300 <= now, 'the last bucket is complete by now');
     t.ok(last + s + 300 > now - WEEK_SECONDS, 'and within the last 7 days');
   }
-  const dir = makeQuirkyTrace();
+  const dir = makeQuirkyTrace(work);
   const store = fresh();
   const r = await importBitbrains(store, { dir, classes: CLASSES, shiftToNow: true, now });
   t.equal(r.shiftSeconds % WEEK_SECONDS, 0);
@@ -135,7 +136,7 @@ t.test('missing folder and folder without traces are ImportErrors', async (t) =>
 });
 
 t.test('a truncated gzip keeps the rows before the damage and reports it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'virtzone-trunc-'));
+  const dir = mkdtempSync(join(work, 'virtzone-trunc-'));
   const lines = [HEADER];
   for (let i = 0; i < 2000; i++) lines.push(row(B + i * 300, 2, 4000, 1000 + (i % 7) * 100, 4194304, 1048576 + i));
   const gz = gzipSync(lines.join('\n') + '\n');

@@ -17,8 +17,9 @@ export function row(ts: number, cores: number, capMhz: number, usageMhz: number,
   return [ts, cores, capMhz.toFixed(1), usageMhz, pct, memProvKiB.toExponential(), memUseKiB, ...io].join(';\t');
 }
 
-export function makeQuirkyTrace(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'virtzone-trace-'));
+/** Creates the folder under `parent` (the caller removes it). */
+export function makeQuirkyTrace(parent: string = tmpdir()): string {
+  const dir = mkdtempSync(join(parent, 'virtzone-trace-'));
   mkdirSync(join(dir, '2013-7'));
   mkdirSync(join(dir, '2013-8'));
   const vm1m7 = [

@@ -39,7 +39,7 @@ export interface LstmOptions {
 }
 
 export const DEFAULT_LSTM: LstmOptions = {
-  epochs: 8,
+  epochs: 16,
   windowsPerEpoch: 8192,
   batchSize: 256,
   learningRate: 2e-3,

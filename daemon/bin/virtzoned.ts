@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// virtzoned: the virtzone daemon. Flags override the matching config keys; with no
+// config file at all the built-in defaults give a working daemon (gold, silver, bronze).
+//
+// Exit codes: 0 clean stop, 1 runtime failure, 2 bad command line, 78 invalid
+// configuration (EX_CONFIG: systemd's unit does not restart on it).
+import { Command, CommanderError } from 'commander';
+import { applyOverrides, ConfigError, loadConfigFile, type ConfigOverrides } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { createLogger } from '../log.js';
+import type { LevelWithSilent } from 'pino';
+import { Daemon } from '../process/daemon.js';
+import { runOnce } from '../process/once.js';
+import { createNotifier } from '../process/notify.js';
+import { installSignalHandlers } from '../process/signals.js';
+import { createConfigReloader } from '../process/config-reload.js';
+import { createPredictionService } from '../process/prediction-service.js';
+import { FloorsExceedCapacityError } from '../../partitioner/index.js';
+
+const EX_CONFIG = 78;
+
+interface Flags extends ConfigOverrides {
+  config?: string;
+  once?: boolean;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const program = new Command('virtzoned')
+    .description('virtzone daemon: per-priority availability zones for a KVM/libvirt host')
+    .option('--config <file>', 'YAML configuration (default /etc/virtzone/virtzoned.yaml; absent = built-in defaults)')
+    .option('--connect <uri>', 'libvirt URI (libvirt.uri), e.g. qemu:///system or test:///abs/host.xml')
+    .option('--db <file>', 'SQLite database (store.path)')
+    .option('--socket <path>', 'API Unix socket (api.socket)')
+    .option('--listen <host:port>', 'also serve the API on loopback TCP (api.listen); needs --token-file')
+    .option('--token-file <file>', 'bearer token for --listen (api.tokenFile)')
+    .option('--once', 'collect one tick, print it as JSON and exit (debugging)')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.parse(argv);
+  return program.opts<Flags>();
+}
+
+function loadConfig(flags: Flags): Config {
+  return applyOverrides(loadConfigFile(flags.config), flags);
+}
+
+async function main(): Promise<number> {
+  let flags: Flags;
+  try {
+    flags = parseFlags(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(flags);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`virtzoned: invalid configuration: ${err.message}\n`);
+      return EX_CONFIG;
+    }
+    throw err;
+  }
+  const log = createLogger(config.log.level as LevelWithSilent);
+
+  if (flags.once) return runOnce(config, log);
+
+  const notifier = createNotifier({ log });
+  const predictions = createPredictionService(config, log);
+  let daemon: Daemon;
+  try {
+    daemon = new Daemon({ config, log, predictions });
+    await daemon.start();
+  } catch (err) {
+    const code = err instanceof FloorsExceedCapacityError || err instanceof ConfigError ? EX_CONFIG : 1;
+    log.fatal({ err: (err as Error).message }, 'virtzoned could not start');
+    process.stderr.write(`virtzoned: ${(err as Error).message}\n`);
+    return code;
+  }
+  const reloader = createConfigReloader({
+    load: () => loadConfig(flags),
+    current: () => config,
+    apply: (next) => {
+      config = next;
+      daemon.reconfigure(next);
+    },
+    log,
+  });
+  installSignalHandlers({
+    reload: async () => {
+      await reloader.reload();
+    },
+    shutdown: () => daemon.stop(),
+    log,
+    notifier,
+  });
+  notifier.startWatchdog();
+  notifier.ready(`serving on ${config.api.socket}`);
+  return -1; // keep running: the signal handlers end the process
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err) => {
+    process.stderr.write(`virtzoned: ${(err as Error)?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,257 @@
+// The daemon's composition root: it builds every component from the configuration and
+// wires them together — collector → store, supervisor → host, predictions → partitioner
+// → auto-scaler → zones → router — and takes them down again in order. Decisions live in
+// the components; this file only connects them and owns their lifetimes.
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { Store } from '../store/store.js';
+import { AuditLog } from '../store/audit.js';
+import { HostSupervisor } from '../host/supervisor.js';
+import { supervisedHost } from '../host/supervised-host.js';
+import type { HostAdapter } from '../host/types.js';
+import { Collector } from '../collector/collector.js';
+import { CollectorRoutine } from '../collector/routine.js';
+import {
+  allocationsOf,
+  applyPlan,
+  capacityOf,
+  ensureZonePartitions,
+  checkFloors,
+  detectCgroupSystem,
+  Inventory,
+  partition,
+  planDiff,
+  ZoneAutoscaler,
+  ZonePartitions,
+  type InventoryVm,
+  type LatestUse,
+  type Plan,
+  type Resources,
+} from '../../partitioner/index.js';
+import { runSystemctl } from '../../partitioner/cgroups/partitions.js';
+import { buildServer, listenApi, type ApiListeners, type VirtzoneServer } from '../../router/server.js';
+import type { PredictionService } from './predictions.js';
+import type { ZoneState } from '../model/types.js';
+
+export interface DaemonOptions {
+  config: Config;
+  log: Logger;
+  predictions: PredictionService;
+  /** how long start() waits for the first libvirt connection before serving anyway */
+  connectTimeoutMs?: number;
+}
+
+export class Daemon {
+  readonly store: Store;
+  readonly audit: AuditLog;
+  readonly supervisor: HostSupervisor;
+  readonly host: HostAdapter;
+  private config: Config;
+  private readonly log: Logger;
+  private readonly predictions: PredictionService;
+  private readonly collector: Collector;
+  private readonly collectorRoutine: CollectorRoutine;
+  private readonly inventory: Inventory;
+  private partitions: ZonePartitions | undefined;
+  private capacity: Resources | null = null;
+  private autoscaler: ZoneAutoscaler | null = null;
+  private server: VirtzoneServer | null = null;
+  private listeners: ApiListeners | null = null;
+  private refreshTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.config = opts.config;
+    this.log = opts.log;
+    this.predictions = opts.predictions;
+    const { store, libvirt, collect } = this.config;
+    this.store = Store.open(store.path, { rawRetentionHours: store.rawRetentionHours, rollupRetentionDays: store.rollupRetentionDays });
+    this.audit = new AuditLog(this.store.db);
+    this.supervisor = HostSupervisor.fromConfig(libvirt, { log: this.log.child({ component: 'libvirt' }) });
+    this.host = supervisedHost(this.supervisor);
+    const clog = this.log.child({ component: 'collector' });
+    this.collector = new Collector({ host: () => this.supervisor.current(), store: this.store, log: clog });
+    this.collectorRoutine = new CollectorRoutine({
+      collector: this.collector,
+      intervalSeconds: collect.intervalSeconds,
+      store: this.store,
+      log: clog,
+    });
+    this.inventory = new Inventory(this.host, new Set(this.config.classes.map((c) => c.name)));
+    this.supervisor.onHostEvent((e) => {
+      if (e.type === 'domain' && (e.event.kind === 'defined' || e.event.kind === 'undefined')) {
+        this.inventory.invalidate(e.event.uuid);
+        this.collector.forget(e.event.uuid);
+      }
+    });
+    this.supervisor.on('connected', () => {
+      this.log.info({ uri: this.supervisor.uri }, 'libvirt connected');
+      void this.onConnected();
+    });
+    this.supervisor.on('disconnected', ({ reason }) => this.log.warn({ uri: this.supervisor.uri, reason }, 'libvirt connection lost; reconnecting'));
+  }
+
+  /** Starts every routine and the API. Resolves once the API listens. */
+  async start(): Promise<void> {
+    this.preparePartitions();
+    this.supervisor.start();
+    try {
+      await this.supervisor.whenConnected(this.opts.connectTimeoutMs ?? 10_000);
+      await this.onConnected();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'libvirt not reachable yet; serving reads and retrying in the background');
+    }
+    this.collectorRoutine.start();
+    this.server = await buildServer({
+      config: this.config,
+      db: this.store.db,
+      zones: async () => this.zoneStates(),
+      forecasts: async (series) => this.predictions.of(series),
+      vms: async () => this.vmViews(),
+      actions: {
+        plan: async () => this.planView(),
+        repartition: async ({ dryRun }) => this.repartition(dryRun),
+        train: async ({ series }) => this.predictions.train({ series }),
+        modelAgeSeconds: async () => this.predictions.modelAgeSeconds(),
+      },
+      host: this.host,
+      logger: this.log.child({ component: 'api' }),
+    });
+    this.listeners = await listenApi(this.server, this.config.api);
+    const refreshMs = this.config.forecast.refreshMinutes * 60_000;
+    this.refreshTimer = setInterval(() => void this.refreshPlan('refresh'), refreshMs);
+    this.refreshTimer.unref();
+    this.log.info({ socket: this.config.api.socket, tcp: this.listeners.tcp }, 'virtzoned serving');
+  }
+
+  /** Finishes the current ticks and closes everything, in reverse order of start. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    await this.listeners?.close().catch((err) => this.log.warn({ err }, 'closing the API'));
+    await this.collectorRoutine.stop();
+    await this.autoscaler?.stop();
+    this.collector.close();
+    await this.predictions.close();
+    await this.supervisor.close();
+    this.store.close();
+  }
+
+  /** Applies a reloaded configuration to the components that read it live. */
+  reconfigure(next: Config): void {
+    this.config = next;
+  }
+
+  // --- wiring -------------------------------------------------------------------------
+
+  private preparePartitions(): void {
+    const z = this.config.zones;
+    if (!z.manageCgroups) return;
+    try {
+      this.partitions = new ZonePartitions(detectCgroupSystem(z.cgroupRoot, { layout: z.layout }), {
+        unitDir: z.systemdUnitDir,
+        run: runSystemctl,
+      });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'zone partitions are not managed: no usable cgroup hierarchy');
+    }
+  }
+
+  /** On every (re)connect: capacity, floors, a fresh plan and the auto-scaler. */
+  private async onConnected(): Promise<void> {
+    if (this.stopping) return;
+    const node = await this.host.nodeInfo();
+    const capacity = capacityOf(node, this.config);
+    checkFloors(capacity, this.config); // throws FloorsExceedCapacityError: a config the host cannot honour
+    this.capacity = capacity;
+    this.inventory.invalidate();
+    this.collector.forgetAll();
+    await this.refreshPlan('connected');
+  }
+
+  private latestUse(): ReadonlyMap<string, LatestUse> {
+    const use = new Map<string, LatestUse>();
+    for (const vm of this.store.listVms()) {
+      if (vm.latest) use.set(vm.name, { cpuCores: vm.latest.cpuCores, memoryMiB: vm.latest.memoryMiB });
+    }
+    return use;
+  }
+
+  private async computePlan(): Promise<Plan> {
+    return (await this.planWithMembers()).plan;
+  }
+
+  private async planWithMembers(): Promise<{ plan: Plan; vms: InventoryVm[] }> {
+    if (!this.capacity) throw new Error('libvirt is not connected: the host capacity is unknown');
+    const vms = await this.inventory.read(this.latestUse());
+    return { plan: partition(this.predictions.all(), this.capacity, this.config, { vms }), vms };
+  }
+
+  /** Recomputes the plan from the current predictions and hands it to the auto-scaler. */
+  private async refreshPlan(why: string): Promise<void> {
+    if (!this.capacity || this.stopping) return;
+    try {
+      const { plan, vms } = await this.planWithMembers();
+      // partitions must exist before any domain starts in them (libvirt never creates them)
+      if (this.partitions) await ensureZonePartitions(this.partitions, allocationsOf(plan), vms, this.config);
+      if (!this.autoscaler) {
+        this.autoscaler = new ZoneAutoscaler(
+          {
+            host: this.host,
+            config: this.config,
+            latestUse: () => this.latestUse(),
+            audit: this.audit,
+            partitions: this.partitions,
+            inventory: this.inventory,
+            log: this.log.child({ component: 'autoscaler' }),
+          },
+          plan,
+        );
+        if (this.config.autoscaler.enabled) this.autoscaler.start();
+      } else {
+        this.autoscaler.setPlan(plan);
+      }
+      this.log.info({ why, zones: plan.zones.map((z) => ({ zone: z.name, ...z.allocation })) }, 'zone plan');
+    } catch (err) {
+      this.log.error({ why, err: (err as Error).message }, 'planning failed; the previous plan stays in force');
+    }
+  }
+
+  private zoneStates(): ZoneState[] {
+    return this.autoscaler?.zoneStates() ?? [];
+  }
+
+  private vmViews() {
+    return this.store.listVms().map((vm) => ({
+      name: vm.name,
+      uuid: vm.uuid,
+      zone: vm.class ?? 'general',
+      tenant: vm.tenant,
+      app: vm.app,
+      vcpus: vm.vcpus,
+      memoryMiB: vm.memoryMiB,
+      cpuCores: vm.latest?.cpuCores ?? null,
+      memoryUsedMiB: vm.latest?.memoryMiB ?? null,
+      lastSeen: vm.lastSeen,
+    }));
+  }
+
+  private async planView(): Promise<Record<string, unknown>> {
+    const plan = await this.computePlan();
+    return { plan, diff: planDiff(this.autoscaler?.getAllocations() ?? {}, plan) };
+  }
+
+  private async repartition(dryRun: boolean): Promise<Record<string, unknown>> {
+    const plan = await this.computePlan();
+    const diff = planDiff(this.autoscaler?.getAllocations() ?? {}, plan);
+    const report = await applyPlan(this.host, plan, this.config, {
+      dryRun,
+      audit: this.audit,
+      partitions: this.partitions,
+      actor: dryRun ? 'repartition-dry-run' : 'repartition',
+    });
+    if (!dryRun) this.autoscaler?.setPlan(plan);
+    return { dryRun, plan, diff, report };
+  }
+}
