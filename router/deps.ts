@@ -5,7 +5,7 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Config } from '../daemon/config/schema.js';
 import type { HostAdapter } from '../daemon/host/types.js';
-import type { LoadPrediction, ZoneState } from '../daemon/model/types.js';
+import type { LoadPrediction, Rollup, ZoneState } from '../daemon/model/types.js';
 import type { Rng } from './overflow/rng.js';
 
 /** Current zones (classes + general), as the zone monitor sees them. Called per placement: keep it cheap (a snapshot). */
@@ -31,7 +31,16 @@ export interface DaemonActions {
   train: (opts: { series?: string[] }) => Promise<Record<string, unknown>>;
   /** age of the newest trained model in seconds, null when none was trained yet */
   modelAgeSeconds: () => Promise<number | null>;
+  /** GET /v1/train: the current/last training run and its progress (absent: 404) */
+  trainStatus?: () => Promise<Record<string, unknown>>;
 }
+
+/**
+ * 5-minute rollups of a series ('vm:web-1', 'class:gold', ...) with since <= ts < until
+ * (unix seconds), oldest first; [] when there are none. Feeds GET /v1/vms/{name}/history
+ * and GET /v1/series/{series}/history (`virtzone history`, `virtzone forecast`).
+ */
+export type HistoryProvider = (series: string, since: number, until: number) => Promise<Rollup[]>;
 
 export interface RouterDeps {
   config: Config;
@@ -41,6 +50,8 @@ export interface RouterDeps {
   forecasts: ForecastProvider;
   vms: VmProvider;
   actions: DaemonActions;
+  /** absent: the history routes answer 404 */
+  history?: HistoryProvider;
   /** needed for domainXml placements, confirm tagging and /healthz; absent = no hypervisor */
   host?: HostAdapter;
   logger?: Logger;

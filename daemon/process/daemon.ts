@@ -212,6 +212,7 @@ export class Daemon {
       } else {
         this.autoscaler.setPlan(plan);
       }
+      await this.autoscaler.observe(vms);
       this.log.info({ why, zones: plan.zones.map((z) => ({ zone: z.name, ...z.allocation })) }, 'zone plan');
     } catch (err) {
       this.log.error({ why, err: (err as Error).message }, 'planning failed; the previous plan stays in force');

@@ -103,6 +103,15 @@ export class ZoneAutoscaler {
     return buildZoneStates(this.plan, this.vms, this.use, this.exhausted, this.allocations);
   }
 
+  /**
+   * Reads the host's VMs and their latest use without deciding or acting: the zone view
+   * for the router and the surfaces when the auto-scaler is disabled or has not ticked yet.
+   */
+  async observe(vms?: InventoryVm[]): Promise<void> {
+    this.use = await this.deps.latestUse();
+    this.vms = vms ?? (await this.inventory.read(this.use));
+  }
+
   /** Ticks every autoscaler.intervalSeconds; does nothing when autoscaler.enabled is false. */
   start(): void {
     if (this.timer || !this.deps.config.autoscaler.enabled) return;
