@@ -4,7 +4,8 @@
 //   0  ok
 //   1  runtime error (libvirt, database, I/O failed while doing the work)
 //   2  usage or bad input (unknown option, bad value, unknown VM, missing file)
-//   3  daemon unreachable (no socket / connection refused / timeout)
+//   3  daemon unreachable (no socket / connection refused / timeout / permission denied)
+//   4  refused by the daemon's policy: `place` rejected by the overflow manager (retry later)
 //
 // Data goes to stdout: a table aligned like virsh's by default, JSON with --json.
 // Errors go to stderr as one line "virtzone <command>: <message>".
@@ -15,6 +16,7 @@ export const ExitCode = {
   RUNTIME: 1,
   USAGE: 2,
   UNREACHABLE: 3,
+  REJECTED: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -63,7 +65,9 @@ export function renderTable(columns: readonly Column[], rows: readonly Cell[][])
   for (const r of rows) table.push(r.map((c) => (c === null || c === undefined ? '-' : String(c))));
   const lines = table.toString().split('\n').map((l) => l.trimEnd());
   const width = Math.max(...lines.map((l) => l.length)) + 1;
-  lines.splice(1, 0, '-'.repeat(width));
+  // a header may span lines ("CPU\ncores"): the rule goes under its last line
+  const headerLines = Math.max(1, ...columns.map((c) => c.header.split('\n').length));
+  lines.splice(headerLines, 0, '-'.repeat(width));
   return lines.join('\n') + '\n';
 }
 

@@ -2,12 +2,20 @@
 // virtzone: the operator CLI. This file is only the registry: each subcommand lives in
 // cli/commands/<name>.ts and exports register<Name>(program); add a command with one
 // import and one call below. Exit codes are documented in cli/output.ts
-// (0 ok, 1 runtime error, 2 usage/bad input, 3 daemon unreachable).
+// (0 ok, 1 runtime error, 2 usage/bad input, 3 daemon unreachable, 4 placement rejected).
 import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from './output.js';
 import { registerVms } from './commands/vms.js';
 import { registerHistory } from './commands/history.js';
 import { registerImportTrace } from './commands/import-trace.js';
+import { registerStatus } from './commands/status.js';
+import { registerZones } from './commands/zones.js';
+import { registerForecast } from './commands/forecast.js';
+import { registerPlace } from './commands/place.js';
+import { registerPlan } from './commands/plan.js';
+import { registerApply } from './commands/apply.js';
+import { registerTrain } from './commands/train.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerBacktest } from './commands/backtest.js';
 
 function buildProgram(): Command {
@@ -16,10 +24,18 @@ function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride(); // inherited by subcommands registered below
+  registerStatus(program);
+  registerZones(program);
   registerVms(program);
   registerHistory(program);
+  registerForecast(program);
+  registerPlace(program);
+  registerPlan(program);
+  registerApply(program);
+  registerTrain(program);
   registerImportTrace(program);
   registerBacktest(program);
+  registerCompletion(program); // reads the whole tree when run, so order does not matter
   return program;
 }
 
@@ -27,7 +43,8 @@ async function main(argv: string[] = process.argv): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return ExitCode.OK;
+    // a command that printed its output and still failed (status: failing) set the code
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and version end "with an error" in exitOverride mode; commander printed the message

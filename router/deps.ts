@@ -42,6 +42,9 @@ export interface DaemonActions {
  */
 export type HistoryProvider = (series: string, since: number, until: number) => Promise<Rollup[]>;
 
+/** Makes zone `zone`'s partition ready for a domain of the given size to start in it; rejects when it cannot. */
+export type EnsurePartition = (zone: string, incoming: { vcpus: number; memoryMiB: number }) => Promise<void>;
+
 export interface RouterDeps {
   config: Config;
   /** the daemon's database (the router owns the 'reservations' component's tables) */
@@ -54,6 +57,15 @@ export interface RouterDeps {
   history?: HistoryProvider;
   /** needed for domainXml placements, confirm tagging and /healthz; absent = no hypervisor */
   host?: HostAdapter;
+  /**
+   * Makes the zone's resource partition exist (every cgroup hierarchy, limits with room
+   * for the incoming VM) right before a domainXml placement starts its domain. libvirt
+   * never creates a partition, and a failed start elsewhere can remove one, so this runs
+   * before every start. Absent: partitions are not managed (zones.manageCgroups false).
+   */
+  ensurePartition?: EnsurePartition;
+  /** whether the database takes writes (reads cannot tell a full disk); absent: /healthz probes reads only */
+  storeWrites?: () => { ok: boolean; detail: string };
   logger?: Logger;
   /** overflow randomness; default: seeded from crypto */
   rng?: Rng;

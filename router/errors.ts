@@ -3,6 +3,7 @@
 // additionalProperty), parser and size errors keep their 4xx status, and only a
 // genuine server fault becomes a 500 (logged; its detail is not shown).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isStorageError } from '../daemon/store/write-health.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemBody, type FieldError } from './problem.js';
 
 interface AjvError {
@@ -83,6 +84,14 @@ export function problemForError(err: FastifyError & { validation?: AjvError[]; v
   // JSON.parse / secure-json-parse failures (broken JSON, __proto__ or constructor keys)
   if (err instanceof SyntaxError || /prototype property|forbidden/i.test(err.message)) {
     return { body: problemBody(400, 'invalid-json', 'Invalid JSON', `body is not acceptable JSON: ${err.message}`, { field: '(body)' }), headers: {} };
+  }
+  // the database cannot take writes (disk full, I/O error): the daemon is unavailable for
+  // this request, not broken, and reads still work
+  if (isStorageError(err)) {
+    return {
+      body: problemBody(503, 'store-unavailable', 'Database unavailable', `the database cannot be written (${err.code}: ${err.message}); nothing was changed, reads still work`),
+      headers: { 'retry-after': '30' },
+    };
   }
   const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
   if (status >= 400 && status < 500) {

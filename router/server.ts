@@ -15,6 +15,7 @@ import { randomlySeededRng } from './overflow/rng.js';
 import { PlacementService } from './placement/service.js';
 import { actionRoutes } from './plugins/actions.js';
 import { healthRoutes } from './plugins/health.js';
+import { historyRoutes } from './plugins/history.js';
 import { metaRoutes } from './plugins/meta.js';
 import { placementRoutes } from './plugins/placements.js';
 import { readRoutes } from './plugins/reads.js';
@@ -67,6 +68,7 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
     zones: deps.zones,
     forecasts: deps.forecasts,
     host: deps.host,
+    ensurePartition: deps.ensurePartition,
     now,
     logger: deps.logger,
     policy: overflowPolicy(config.overflow.policy, config.overflow, deps.rng ?? randomlySeededRng()),
@@ -107,6 +109,7 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
   await app.register(zoneRoutes, context);
   await app.register(readRoutes, context);
   await app.register(actionRoutes, context);
+  await app.register(historyRoutes, context);
   await app.register(healthRoutes, context);
   await app.register(metaRoutes, context);
 

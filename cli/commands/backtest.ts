@@ -40,7 +40,7 @@ function positiveInt(value: string, option: string, max = 1_000_000): number {
   return n;
 }
 
-/** Progress on stderr, at most a line a second (and every phase change). */
+/** Progress on stderr: every phase change, and within a phase at most a line every 5 s. */
 function progressPrinter(quiet: boolean): (message: string) => void {
   const started = Date.now();
   let last = 0;
@@ -49,7 +49,7 @@ function progressPrinter(quiet: boolean): (message: string) => void {
     if (quiet) return;
     const now = Date.now();
     const phase = message.replace(/[\d/]+$/, '');
-    if (now - last < 1000 && phase === lastPhase) return;
+    if (now - last < 5000 && phase === lastPhase) return;
     last = now;
     lastPhase = phase;
     process.stderr.write(`[${((now - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);

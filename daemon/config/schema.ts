@@ -140,7 +140,7 @@ export const ConfigSchema = Type.Object(
         country: Type.String({ default: 'NL', description: 'date-holidays country code' }),
         region: Type.Optional(Type.String({ description: 'date-holidays region (e.g. a state) within the country, for regional holidays', examples: ['BY'] })),
         refreshMinutes: Type.Number({ minimum: 1, default: 5, description: 'minutes between two forecast refreshes from the trained models' }),
-        epochs: Type.Integer({ minimum: 1, maximum: 1000, default: 8, description: 'LSTM training epochs per series per night' }),
+        epochs: Type.Integer({ minimum: 1, maximum: 1000, default: 16, description: 'LSTM training epochs per night (one network for all series; 8192 windows per epoch)' }),
       },
       { additionalProperties: false, default: {}, description: 'the load forecaster (trained nightly)' },
     ),

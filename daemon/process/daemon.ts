@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { Store } from '../store/store.js';
 import { AuditLog } from '../store/audit.js';
+import { StoreWriteHealth } from '../store/write-health.js';
 import { HostSupervisor } from '../host/supervisor.js';
 import { supervisedHost } from '../host/supervised-host.js';
 import type { HostAdapter } from '../host/types.js';
@@ -16,6 +17,7 @@ import {
   applyPlan,
   capacityOf,
   ensureZonePartitions,
+  limitsForZones,
   checkFloors,
   detectCgroupSystem,
   Inventory,
@@ -46,6 +48,8 @@ export class Daemon {
   readonly audit: AuditLog;
   readonly supervisor: HostSupervisor;
   readonly host: HostAdapter;
+  /** whether the database takes writes (fed by the collector's ticks, shown by /healthz) */
+  readonly writeHealth = new StoreWriteHealth();
   private config: Config;
   private readonly log: Logger;
   private readonly predictions: PredictionService;
@@ -76,6 +80,10 @@ export class Daemon {
       intervalSeconds: collect.intervalSeconds,
       store: this.store,
       log: clog,
+      onTick: () => this.writeHealth.ok(),
+      onError: (err) => {
+        if (this.writeHealth.failed(err)) this.log.error({ err: (err as Error).message, db: store.path }, 'the database cannot be written (disk full?); serving reads, collecting again once it can');
+      },
     });
     this.inventory = new Inventory(this.host, new Set(this.config.classes.map((c) => c.name)));
     this.supervisor.onHostEvent((e) => {
@@ -115,6 +123,8 @@ export class Daemon {
         modelAgeSeconds: async () => this.predictions.modelAgeSeconds(),
       },
       host: this.host,
+      ensurePartition: this.partitions ? (zone, incoming) => this.ensurePartition(zone, incoming) : undefined,
+      storeWrites: () => this.writeHealth.status(),
       logger: this.log.child({ component: 'api' }),
     });
     this.listeners = await listenApi(this.server, this.config.api);
@@ -219,6 +229,35 @@ export class Daemon {
     }
   }
 
+  /**
+   * The router's hook before it starts a domain in `zone`: the zone's partition exists in
+   * every hierarchy, with limits that leave room for the incoming VM. Directories that
+   * had gone (libvirt removes them when a start in the partition fails) are put back and
+   * the repair is audited.
+   */
+  private async ensurePartition(zone: string, incoming: { vcpus: number; memoryMiB: number }): Promise<void> {
+    if (!this.partitions) return;
+    const allocation = this.autoscaler?.getAllocations()[zone] ?? { cpuCores: 0, memoryMiB: 0 };
+    const vms = await this.inventory.read(this.latestUse());
+    const members = [...vms, { name: '(incoming)', zone, running: true, vcpus: incoming.vcpus, memoryMiB: incoming.memoryMiB }];
+    const limits = limitsForZones({ [zone]: allocation }, members, this.config)[zone];
+    const report = await this.partitions.ensure(zone, limits);
+    if (report.created.length > 0) {
+      this.log.warn({ zone, created: report.created }, 'zone partition directories were missing before a domain start; recreated');
+      this.audit.append({
+        ts: Date.now() / 1000,
+        actor: 'router',
+        vm: `zone:${zone}`,
+        action: 'zone-partition',
+        reason: 'partition directories missing before a domain start',
+        before: { missing: report.created },
+        after: { limits },
+        result: report.warnings.length ? 'failed' : 'ok',
+        error: report.warnings.join('; ') || null,
+      });
+    }
+  }
+
   private zoneStates(): ZoneState[] {
     return this.autoscaler?.zoneStates() ?? [];
   }
@@ -246,13 +285,18 @@ export class Daemon {
   private async repartition(dryRun: boolean): Promise<Record<string, unknown>> {
     const plan = await this.computePlan();
     const diff = planDiff(this.autoscaler?.getAllocations() ?? {}, plan);
-    const report = await applyPlan(this.host, plan, this.config, {
-      dryRun,
-      audit: this.audit,
-      partitions: this.partitions,
-      actor: dryRun ? 'repartition-dry-run' : 'repartition',
-    });
-    if (!dryRun) this.autoscaler?.setPlan(plan);
+    const apply = async () => {
+      const report = await applyPlan(this.host, plan, this.config, {
+        dryRun,
+        audit: this.audit,
+        partitions: this.partitions,
+        actor: dryRun ? 'repartition-dry-run' : 'repartition',
+      });
+      if (!dryRun) this.autoscaler?.setPlan(plan);
+      return report;
+    };
+    // never at the same time as an auto-scaler tick: both resize VMs
+    const report = this.autoscaler ? await this.autoscaler.exclusive(apply) : await apply();
     return { dryRun, plan, diff, report };
   }
 }

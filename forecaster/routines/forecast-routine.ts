@@ -227,7 +227,16 @@ export class ForecastRoutine extends EventEmitter {
       try {
         const series = await this.loadSeries(this.now() - (this.opts.refreshDays ?? 8) * 86_400);
         const models = this.models.size ? this.models : await restoreModels([]); // baselines until a first run
-        this.current = predictAll(this.trained, models, series, { quantile: this.opts.quantile });
+        // one series key (cpu + memory) at a time, yielding in between: a refresh of a
+        // hundred series must not hold the API's event loop for its whole duration
+        const byKey = new Map<string, LoadSeries[]>();
+        for (const s of series) byKey.set(s.series, [...(byKey.get(s.series) ?? []), s]);
+        const next: LoadPrediction[] = [];
+        for (const group of byKey.values()) {
+          next.push(...predictAll(this.trained, models, group, { quantile: this.opts.quantile }));
+          await new Promise((r) => setImmediate(r));
+        }
+        this.current = next;
         this.predictionsAt = this.now();
         this.emit('predictions', this.current);
       } catch (err) {

@@ -51,6 +51,14 @@ export interface ApplyOptions {
   now?: () => number;
   /** poll interval while verifying (ms) */
   pollMs?: number;
+  /** one line per executed step (none in a dry run): what, why, before -> after, result */
+  log?: StepLogger;
+}
+
+/** The part of a pino logger the executor uses. */
+export interface StepLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
 }
 
 type ExecConfig = Pick<Config, 'apply' | 'partitioner'>;
@@ -189,6 +197,10 @@ export async function executeSteps(
         result: o.result as AuditResult,
         error: o.error ?? null,
       });
+    }
+    if (!dryRun) {
+      const line = { vm: o.vm, zone: o.zone, action: ACTION[o.kind], why: o.reason, before: o.from, after: o.observed ?? o.to, result: o.result, ...(o.error ? { err: o.error } : {}), actor };
+      opts.log?.[o.result === 'ok' ? 'info' : 'warn'](line, describeStep(o));
     }
   };
 

@@ -15,7 +15,7 @@ import type { ZoneLimits } from '../cgroups/layout.js';
 import { allocationsOf } from '../surfaces/zones.js';
 import { Inventory } from '../vm-targets/inventory.js';
 import { reconcilePlacement, type PlacementReport } from '../vm-targets/placement.js';
-import { applyTargets, type ApplyReport } from './executor.js';
+import { applyTargets, type ApplyReport, type StepLogger } from './executor.js';
 
 export interface PlanApplyOptions {
   dryRun?: boolean;
@@ -25,6 +25,8 @@ export interface PlanApplyOptions {
   partitions?: ZonePartitions;
   maxStepsPerVm?: number;
   now?: () => number;
+  /** one log line per action on a VM (steps, partition rewrites) */
+  log?: StepLogger;
 }
 
 export interface PlanApplyReport {
@@ -61,7 +63,7 @@ export async function applyPlan(host: HostAdapter, plan: Plan, config: Config, o
       });
     }
   }
-  const placement = await reconcilePlacement(host, classes, { dryRun, audit: opts.audit, actor: opts.actor, now: opts.now });
-  const vms = await applyTargets(host, plan.vms, config, { dryRun, audit: opts.audit, actor: opts.actor, maxStepsPerVm: opts.maxStepsPerVm, now: opts.now });
+  const placement = await reconcilePlacement(host, classes, { dryRun, audit: opts.audit, actor: opts.actor, now: opts.now, log: opts.log });
+  const vms = await applyTargets(host, plan.vms, config, { dryRun, audit: opts.audit, actor: opts.actor, maxStepsPerVm: opts.maxStepsPerVm, now: opts.now, log: opts.log });
   return { dryRun, limits, partitions, placement, vms };
 }

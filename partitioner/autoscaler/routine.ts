@@ -69,6 +69,8 @@ export class ZoneAutoscaler {
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<TickReport | null> | null = null;
+  /** ticks and exclusive() work run one after the other, never interleaved */
+  private serial: Promise<unknown> = Promise.resolve();
   private readonly background = new Set<Promise<void>>();
   private readonly removing = new Set<string>();
   private readonly templates = new Map<string, { xml: string; size: Resources } | null>();
@@ -137,8 +139,19 @@ export class ZoneAutoscaler {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }
 
+  /**
+   * Runs `work` (e.g. a re-partition applying a whole plan) while no tick runs, and
+   * holds the next tick until it is done: two executors resizing the same VM at once
+   * would each read back the other's change and roll back their own.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(work);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
   async tick(): Promise<TickReport> {
-    const run = this.runTick();
+    const run = this.exclusive(() => this.runTick());
     this.current = run;
     try {
       return await run;
@@ -208,7 +221,7 @@ export class ZoneAutoscaler {
     for (const a of decision.actions) {
       if (a.kind === 'transfer') {
         this.audit(`zone:${a.to}`, 'zone-transfer', a.reason, { from: a.from, [a.from]: before[a.from], [a.to]: before[a.to] }, { cpuCores: a.cpuCores, memoryMiB: a.memoryMiB, [a.from]: this.allocations[a.from], [a.to]: this.allocations[a.to] }, 'ok');
-        this.log.info({ action: a }, 'zone transfer');
+        this.log.info({ action: a, why: a.reason, before: { [a.from]: before[a.from], [a.to]: before[a.to] }, after: { [a.from]: this.allocations[a.from], [a.to]: this.allocations[a.to] } }, 'zone transfer');
       } else if (a.kind === 'set-exhausted') {
         this.audit(`zone:${a.zone}`, 'set-exhausted', a.reason, { exhausted: !a.exhausted }, { exhausted: a.exhausted }, 'ok');
         this.log[a.exhausted ? 'warn' : 'info']({ zone: a.zone, exhausted: a.exhausted }, a.reason);
@@ -257,7 +270,7 @@ export class ZoneAutoscaler {
         });
       }
       try {
-        applied = await applyTargets(host, targets, config, { actor: 'autoscaler', audit: this.deps.audit, maxStepsPerVm: 1, now: this.now });
+        applied = await applyTargets(host, targets, config, { actor: 'autoscaler', audit: this.deps.audit, maxStepsPerVm: 1, now: this.now, log: this.log });
       } catch (e) {
         errors.push(`apply: ${(e as Error).message}`);
       }
@@ -294,7 +307,7 @@ export class ZoneAutoscaler {
       defined = true;
       await host.start(name);
       this.audit(name, 'pool-add', a.reason, null, { zone: a.zone, ...tpl.size }, 'ok');
-      this.log.info({ vm: name, zone: a.zone }, 'pool member added');
+      this.log.info({ vm: name, zone: a.zone, action: 'pool-add', why: a.reason, before: null, after: { zone: a.zone, running: true, ...tpl.size } }, 'pool member added');
       return { action: { ...a, name }, result: 'ok' };
     } catch (e) {
       const error = (e as Error).message;
@@ -308,7 +321,7 @@ export class ZoneAutoscaler {
         }
       }
       this.audit(name, 'pool-add', a.reason, null, { zone: a.zone }, result, error);
-      this.log.error({ vm: name, zone: a.zone, err: error }, 'pool member not added');
+      this.log.error({ vm: name, zone: a.zone, action: 'pool-add', why: a.reason, before: null, after: result === 'rolled_back' ? null : { defined }, result, err: error }, 'pool member not added');
       return { action: { ...a, name }, result, error };
     }
   }
@@ -340,10 +353,10 @@ export class ZoneAutoscaler {
         }
         await host.undefine(a.vm);
         this.audit(a.vm, 'pool-remove', `${a.reason}; ${how}`, { zone: a.zone, running: true }, { defined: false }, 'ok');
-        this.log.info({ vm: a.vm, zone: a.zone, how }, 'pool member removed');
+        this.log.info({ vm: a.vm, zone: a.zone, action: 'pool-remove', why: a.reason, how, before: { zone: a.zone, running: true }, after: { defined: false } }, 'pool member removed');
       } catch (e) {
         this.audit(a.vm, 'pool-remove', `${a.reason}; ${how}`, { zone: a.zone }, null, 'failed', (e as Error).message);
-        this.log.error({ vm: a.vm, err: (e as Error).message }, 'pool member not removed');
+        this.log.error({ vm: a.vm, zone: a.zone, action: 'pool-remove', why: a.reason, how, before: { zone: a.zone, running: true }, after: null, err: (e as Error).message }, 'pool member not removed');
       } finally {
         this.removing.delete(a.vm);
         this.inventory.invalidate(v.uuid);

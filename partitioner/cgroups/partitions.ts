@@ -31,8 +31,23 @@ export interface CgroupSystem {
   systemd: boolean;
   /** v1 only: the hierarchies libvirt uses */
   hierarchies: V1Hierarchy[];
+  /**
+   * v1 only: the cgroup2 mount of a "hybrid" host (usually <root>/unified), null on a pure
+   * v1 host. libvirt (9.x) detects it, asks it first, and creates every domain's group in
+   * it as well as in the v1 hierarchies (it runs the devices controller there, via BPF),
+   * so a partition must exist in it too: without it a domain start fails with "Failed to
+   * create v2 cgroup '<root>/unified/machine/<p>.partition/'".
+   */
+  unified: V2Mount | null;
   /** v2 only: controllers available at the root */
   v2Controllers: string[];
+}
+
+export interface V2Mount {
+  /** absolute directory of the cgroup2 mount */
+  dir: string;
+  /** its cgroup.controllers (on a hybrid host only those not bound to a v1 hierarchy) */
+  controllers: string[];
 }
 
 export interface DetectOptions {
@@ -62,21 +77,26 @@ export function detectCgroupSystem(root: string, opts: DetectOptions = {}): Cgro
   const layout = opts.layout ?? 'auto';
   const systemd = layout === 'systemd' || (layout === 'auto' && existsSync(opts.systemdRunDir ?? '/run/systemd/system'));
   if (existsSync(join(root, 'cgroup.controllers'))) {
-    return { version: 'v2', root, systemd, hierarchies: [], v2Controllers: words(readText(join(root, 'cgroup.controllers'))) };
+    return { version: 'v2', root, systemd, hierarchies: [], unified: null, v2Controllers: words(readText(join(root, 'cgroup.controllers'))) };
   }
   const hierarchies: V1Hierarchy[] = [];
+  let unified: V2Mount | null = null;
   for (const name of readdirSync(root).sort()) {
     const dir = join(root, name);
     // Co-mounted controllers appear once as "cpu,cpuacct" plus symlinks "cpu" and "cpuacct".
     if (lstatSync(dir).isSymbolicLink() || !lstatSync(dir).isDirectory()) continue;
     if (!existsSync(join(dir, 'cgroup.procs')) && !existsSync(join(dir, 'tasks'))) continue;
-    // name=systemd is systemd's (libvirt never mkdirs there); "unified" is the v2 mount of a hybrid host.
-    if (existsSync(join(dir, 'cgroup.controllers'))) continue;
+    // A cgroup2 mount among the v1 hierarchies ("unified"): the hybrid layout.
+    if (existsSync(join(dir, 'cgroup.controllers'))) {
+      unified ??= { dir, controllers: words(readText(join(dir, 'cgroup.controllers'))) };
+      continue;
+    }
+    // name=systemd has no controller: it is systemd's, libvirt never mkdirs there.
     const controllers = name.split(',').filter((c) => (LIBVIRT_V1_CONTROLLERS as readonly string[]).includes(c));
     if (controllers.length > 0) hierarchies.push({ dir, controllers });
   }
   if (hierarchies.length === 0) throw new Error(`no cgroup v1 controller hierarchy and no cgroup v2 mount found under ${root}`);
-  return { version: 'v1', root, systemd, hierarchies, v2Controllers: [] };
+  return { version: 'v1', root, systemd, hierarchies, unified, v2Controllers: [] };
 }
 
 export interface PartitionReport {
@@ -112,17 +132,19 @@ export class ZonePartitions {
     private readonly opts: ZonePartitionsOptions = {},
   ) {}
 
-  /** Absolute directories of a zone's partition, one per hierarchy. */
+  /** Absolute directories of a zone's partition, one per hierarchy (a hybrid host's v2 mount included). */
   dirsOf(zone: string): string[] {
     const partition = partitionOf(zone);
-    if (this.sys.systemd) {
-      const rel = systemdSlicePath(partition);
-      if (this.sys.version === 'v2') return [join(this.sys.root, rel)];
-      return this.sys.hierarchies.map((h) => join(h.dir, rel));
-    }
-    const rel = cgroupfsPartitionPath(partition);
+    const rel = this.sys.systemd ? systemdSlicePath(partition) : cgroupfsPartitionPath(partition);
     if (this.sys.version === 'v2') return [join(this.sys.root, rel)];
-    return this.sys.hierarchies.map((h) => join(h.dir, rel));
+    const mounts = this.sys.hierarchies.map((h) => h.dir);
+    if (this.sys.unified) mounts.push(this.sys.unified.dir);
+    return mounts.map((m) => join(m, rel));
+  }
+
+  /** The directories of dirsOf(zone) that do not exist (a failed domain start makes libvirt remove them). */
+  missingDirsOf(zone: string): string[] {
+    return this.dirsOf(zone).filter((d) => !existsSync(d));
   }
 
   /** Creates the zone's partition if missing (every controller) and sets its limits. */
@@ -132,8 +154,12 @@ export class ZonePartitions {
       await this.ensureSlice(zone, limits, report, true);
       return report;
     }
-    if (this.sys.version === 'v2') this.ensureV2(zone, report);
-    else this.ensureV1(zone, report);
+    if (this.sys.version === 'v2') {
+      this.ensureV2(zone, this.sys.root, this.sys.v2Controllers, report);
+    } else {
+      this.ensureV1(zone, report);
+      if (this.sys.unified) this.ensureV2(zone, this.sys.unified.dir, this.sys.unified.controllers, report);
+    }
     this.writeLimits(zone, limits, report);
     return report;
   }
@@ -183,13 +209,15 @@ export class ZonePartitions {
     }
   }
 
-  private ensureV2(zone: string, report: PartitionReport): void {
+  /** The partition in a cgroup2 tree mounted at `root` (the whole tree on v2, the "unified" mount on a hybrid host). */
+  private ensureV2(zone: string, root: string, rootControllers: readonly string[], report: PartitionReport): void {
     const rel = cgroupfsPartitionPath(partitionOf(zone)).split('/').filter(Boolean);
-    let parent = this.sys.root;
+    let parent = root;
     // Each level must enable the controllers for its children in cgroup.subtree_control,
     // from the root down to the partition itself (libvirt then enables them for the
-    // domain's own group below it).
-    let available = this.sys.v2Controllers;
+    // domain's own group below it). On a hybrid host the controllers libvirt uses are
+    // bound to v1 and none of them is available here: then only the directories are made.
+    let available = rootControllers;
     for (const comp of rel) {
       this.enableControllers(parent, available, report);
       const dir = join(parent, comp);

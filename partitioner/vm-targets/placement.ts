@@ -16,7 +16,7 @@ export interface PlacementReport {
 export async function reconcilePlacement(
   host: HostAdapter,
   classNames: ReadonlySet<string>,
-  opts: { dryRun?: boolean; audit?: AuditLog; actor?: string; now?: () => number } = {},
+  opts: { dryRun?: boolean; audit?: AuditLog; actor?: string; now?: () => number; log?: { info(obj: object, msg?: string): void } } = {},
 ): Promise<PlacementReport> {
   const now = opts.now ?? (() => Date.now() / 1000);
   const report: PlacementReport = { statuses: [], redefined: [], errors: [] };
@@ -41,6 +41,10 @@ export async function reconcilePlacement(
           after: { partition: partitionOf(st.zone) },
           result: 'ok',
         });
+        opts.log?.info(
+          { vm: d.name, zone: st.zone, action: 'set-partition', why: running ? 'class changed: moves at its next start' : 'class changed', before: { partition: before }, after: { partition: partitionOf(st.zone) }, actor: opts.actor ?? 'placement' },
+          `${d.name} set-partition ${before ?? '(none)'} -> ${partitionOf(st.zone)}`,
+        );
       }
       report.redefined.push(d.name);
     } catch (e) {

@@ -14,7 +14,7 @@ export interface DomainTags {
 
 export class DomainCreateError extends Error {
   constructor(
-    readonly stage: 'define' | 'metadata' | 'start',
+    readonly stage: 'define' | 'metadata' | 'partition' | 'start',
     readonly cause: unknown,
   ) {
     super(`${stage} failed: ${cause instanceof Error ? cause.message : String(cause)}`);
@@ -27,8 +27,19 @@ export function virtzoneMetadata(tags: DomainTags): string {
   return buildZoneMetadata({ class: tags.zone, tenant: tags.tenant, app: tags.app, reservation: tags.reservationId });
 }
 
-/** `xml` was checked by inspectDomainXml already; returns the domain's name. */
-export async function createDomain(host: HostAdapter, xml: string, partition: string, tags: DomainTags): Promise<string> {
+/**
+ * `xml` was checked by inspectDomainXml already; returns the domain's name.
+ * `ensurePartition` runs right before the start: the partition must exist in every
+ * cgroup hierarchy then, and it may have been removed since the zones were set up
+ * (libvirt removes a partition's directories when a domain fails to start in it).
+ */
+export async function createDomain(
+  host: HostAdapter,
+  xml: string,
+  partition: string,
+  tags: DomainTags,
+  ensurePartition?: () => Promise<void>,
+): Promise<string> {
   const placed = setDomainPartition(xml, partition).xml;
   let name: string;
   try {
@@ -36,9 +47,11 @@ export async function createDomain(host: HostAdapter, xml: string, partition: st
   } catch (err) {
     throw new DomainCreateError('define', err);
   }
-  let stage: 'metadata' | 'start' = 'metadata';
+  let stage: 'metadata' | 'partition' | 'start' = 'metadata';
   try {
     await host.setMetadata(name, virtzoneMetadata(tags), { config: true });
+    stage = 'partition';
+    await ensurePartition?.();
     stage = 'start';
     await host.start(name);
     return name;

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../daemon/config/schema.js';
 import type { HostAdapter } from '../../daemon/host/types.js';
 import { partitionOf, type ZoneState } from '../../daemon/model/types.js';
-import type { ForecastProvider, ZoneProvider } from '../deps.js';
+import type { EnsurePartition, ForecastProvider, ZoneProvider } from '../deps.js';
 import type { OverflowDecision, OverflowPolicy, Resources } from '../overflow/policy.js';
 import { ProblemError, conflict, notFound, unavailable, unprocessable } from '../problem.js';
 import type { Reservation, ReservationStore } from '../reservations/store.js';
@@ -44,6 +44,8 @@ export interface PlacementServiceOptions {
   forecasts: ForecastProvider;
   policy: OverflowPolicy;
   host?: HostAdapter;
+  /** see RouterDeps.ensurePartition */
+  ensurePartition?: EnsurePartition;
   now: () => number;
   logger?: Logger;
   onDecision?: (zone: string, outcome: DecisionOutcome) => void;
@@ -361,14 +363,20 @@ export class PlacementService {
   private async finishWithDomain(req: PlacementRequest, r: Reservation, body: Record<string, unknown>): Promise<Answer> {
     const { store, now } = this.o;
     try {
-      const domain = await createDomain(this.o.host!, req.domainXml!, partitionOf(r.zone), {
-        zone: r.zone,
-        tenant: r.tenant,
-        app: r.app,
-        reservationId: r.id,
-      });
+      const ensure = this.o.ensurePartition;
+      const domain = await createDomain(
+        this.o.host!,
+        req.domainXml!,
+        partitionOf(r.zone),
+        { zone: r.zone, tenant: r.tenant, app: r.app, reservationId: r.id },
+        ensure ? () => ensure(r.zone, { vcpus: r.vcpus, memoryMiB: r.memoryMiB }) : undefined,
+      );
       const final = { ...body, domain };
       store.transaction(() => store.bind(r.id, domain, JSON.stringify(final)));
+      this.o.logger?.info(
+        { vm: domain, zone: r.zone, action: 'define+start', why: `placement ${r.id} (tenant ${r.tenant}, app ${r.app})`, before: null, after: { state: 'running', partition: partitionOf(r.zone), vcpus: r.vcpus, memoryMiB: r.memoryMiB } },
+        `${domain} defined and started in ${partitionOf(r.zone)}`,
+      );
       return { status: 201, body: final };
     } catch (err) {
       // release what we reserved and forget the key, so a retry starts afresh
@@ -378,8 +386,14 @@ export class PlacementService {
       });
       this.o.onDecision?.(r.zone, 'failed');
       if (err instanceof DomainCreateError) {
-        this.o.logger?.warn({ err: err.cause, stage: err.stage, reservation: r.id }, 'domain creation failed; reservation released');
+        this.o.logger?.warn(
+          { zone: r.zone, action: 'define+start', why: `placement ${r.id} (tenant ${r.tenant}, app ${r.app})`, before: null, after: null, stage: err.stage, err: err.cause, reservation: r.id },
+          `domain creation failed at ${err.stage}; undone, reservation released`,
+        );
         if (err.stage === 'define') throw unprocessable(`libvirt rejected the domain XML: ${err.message}`, 'domainXml');
+        if (err.stage === 'partition') {
+          throw new ProblemError(502, 'partition-failed', 'Zone partition unavailable', `the resource partition ${partitionOf(r.zone)} of zone ${r.zone} could not be prepared: ${err.message}; the domain was removed and the reservation released`);
+        }
         throw new ProblemError(502, 'host-failed', 'Hypervisor failed', `libvirt failed to ${err.stage === 'start' ? 'start' : 'tag'} the domain: ${err.message}; the reservation was released`);
       }
       throw err;
@@ -419,7 +433,7 @@ export class PlacementService {
       return store.get(id)!;
     });
     if (bound.domain !== domain) throw conflict(`reservation ${id} changed while confirming (now ${bound.state})`, 'id');
-    this.o.logger?.debug({ reservation: id, domain }, 'reservation bound');
+    this.o.logger?.info({ vm: domain, zone: r.zone, action: 'tag', why: `reservation ${id} confirmed`, before: null, after: { class: r.zone, tenant: r.tenant, app: r.app, reservation: id }, tagged: host !== undefined }, `${domain} bound to reservation ${id} in zone ${r.zone}`);
     return { status: 200, body: reservationView(bound, now()) };
   }
 

@@ -1,6 +1,7 @@
 // GET /v1/plan, POST /v1/repartition, POST /v1/train: delegated to the daemon's actions.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RouterContext } from '../context.js';
+import { notFound } from '../problem.js';
 import { OpenObject, problemResponses } from '../schemas/common.js';
 import { RepartitionBody, TrainBody } from '../schemas/reads.js';
 
@@ -37,5 +38,15 @@ export async function actionRoutes(app: FastifyInstance, ctx: RouterContext) {
       schema: { summary: 'Train the forecasting models now', tags: ['forecasts'], body: TrainBody, response: { 200: OpenObject, ...problemResponses } },
     },
     async (request) => ctx.deps.actions.train(request.body.series ? { series: request.body.series } : {}),
+  );
+
+  app.get(
+    '/v1/train',
+    { schema: { summary: 'The current or last training run and its progress', tags: ['forecasts'], response: { 200: OpenObject, ...problemResponses } } },
+    async () => {
+      const status = ctx.deps.actions.trainStatus;
+      if (!status) throw notFound('this daemon does not report training progress (no trainStatus provider)', 'train');
+      return status();
+    },
   );
 }

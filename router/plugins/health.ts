@@ -22,6 +22,9 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouterContext) {
       try {
         const row = storeProbe.get() as { version: number } | undefined;
         store = row ? { ok: true, detail: `reservations schema v${row.version}` } : { ok: false, detail: 'reservations schema missing' };
+        // a full disk still answers reads: the writers' last outcome tells
+        const writes = ctx.deps.storeWrites?.();
+        if (store.ok && writes && !writes.ok) store = { ok: false, detail: `database reads work but ${writes.detail}` };
       } catch (err) {
         store = { ok: false, detail: `store query failed: ${(err as Error).message}` };
       }

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { GENERAL_ZONE_NAME, type ZoneState } from '../../daemon/model/types.js';
+import { zoneCondition } from '../../partitioner/surfaces/zones.js';
 import type { RouterContext } from '../context.js';
 import { notFound } from '../problem.js';
 import { problemResponses } from '../schemas/common.js';
@@ -37,6 +38,7 @@ export async function zoneRoutes(app: FastifyInstance, ctx: RouterContext) {
           reservations: t?.count ?? 0,
           vms: z.vms,
           exhausted: z.exhausted,
+          state: zoneCondition(z, ctx.deps.config.autoscaler),
         };
       })
       .sort((a, b) => a.rank - b.rank);

@@ -17,6 +17,11 @@ export const ZoneView = Type.Object(
     reservations: Type.Integer(),
     vms: Type.Array(Type.String()),
     exhausted: Type.Boolean(),
+    state: Type.Optional(
+      Type.Union(['exhausted', 'hot', 'ok', 'cold', 'empty'].map((s) => Type.Literal(s)), {
+        description: 'exhausted (the auto-scaler has no option left), hot (use above autoscaler.highWater), cold (below lowWater), ok, or empty',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -12,11 +12,14 @@
 #   vz.burn=N:S,M:T,...  a schedule: N loops for S seconds, then M for T seconds, ...; repeats
 #   vz.report=S          seconds between two report lines (default 2)
 #   vz.hog=MiB           keep MiB of memory in use (a file in tmpfs), for balloon tests
+#   vz.hog=M:S,N:T,...   a schedule: M MiB for S seconds, then N MiB for T seconds, ...;
+#                        repeats (e.g. 0:60,64:3600: idle for a minute, then 64 MiB)
 #
 # Console lines meant for tests all start with "VZ ":
 #   VZ ready up=<s> modules=<n>
 #   VZ onlined cpuN
 #   VZ burn loops=<n>
+#   VZ hog mib=<n>
 #   VZ report up=<s> online=<n> present=<n> possible=<n> memtotal_kib=<n> memfree_kib=<n> burn=<n>
 
 PATH=/bin
@@ -69,7 +72,7 @@ report() {
     "online=$(count_list "$(cat /sys/devices/system/cpu/online)")" \
     "present=$(count_list "$(cat /sys/devices/system/cpu/present)")" \
     "possible=$(count_list "$(cat /sys/devices/system/cpu/possible)")" \
-    "memtotal_kib=$(meminfo MemTotal) memfree_kib=$(meminfo MemFree) burn=$LOOPS"
+    "memtotal_kib=$(meminfo MemTotal) memfree_kib=$(meminfo MemFree) burn=$LOOPS hog=$HOGMIB"
 }
 
 # --- modules, in dependency order (written by build-guest.sh) ---
@@ -80,11 +83,17 @@ while read -r m; do
 done </etc/vz-modules
 echo "VZ ready up=$(uptime_s) modules=$nmod"
 
-# --- memory hog ---
-HOG=$(arg vz.hog 0)
-if [ "$HOG" -gt 0 ] 2>/dev/null; then
-  dd if=/dev/zero of=/run/hog bs=1M count="$HOG" 2>/dev/null && echo "VZ hog mib=$HOG"
-fi
+# --- memory hog: a file in tmpfs of the size the schedule wants now ---
+HOGMIB=0
+set_hog() {
+  [ "$1" -eq "$HOGMIB" ] 2>/dev/null && return
+  rm -f /run/hog
+  HOGMIB=0
+  if [ "$1" -gt 0 ] 2>/dev/null; then
+    dd if=/dev/zero of=/run/hog bs=1M count="$1" 2>/dev/null && HOGMIB=$1
+  fi
+  echo "VZ hog mib=$HOGMIB"
+}
 
 # --- CPU burn ---
 BURN=$(arg vz.burn 0)
@@ -108,32 +117,41 @@ set_loops() {
   echo "VZ burn loops=$LOOPS"
 }
 
-# the schedule as "loops:seconds" phases; a bare N is one endless phase
-case "$BURN" in
-  *:*) PHASES=$(echo "$BURN" | tr ',' ' ') ;;
-  *) PHASES="$BURN:0" ;;
-esac
-CYCLE=0
-for p in $PHASES; do CYCLE=$((CYCLE + ${p#*:})); done
-
-# loops wanted at uptime $1
-loops_at() {
-  [ "$CYCLE" -gt 0 ] || { echo "${PHASES%%:*}"; return; }
-  t=$(($1 % CYCLE))
-  for p in $PHASES; do
+# A schedule "value:seconds,..." as phases; a bare N is one endless phase.
+phases_of() {
+  case "$1" in
+    *:*) echo "$1" | tr ',' ' ' ;;
+    *) echo "$1:0" ;;
+  esac
+}
+cycle_of() {
+  c=0
+  for p in $1; do c=$((c + ${p#*:})); done
+  echo "$c"
+}
+# value of schedule $1 (phases) with cycle $2 at uptime $3
+value_at() {
+  [ "$2" -gt 0 ] || { echo "${1%%:*}"; return; }
+  t=$(($3 % $2))
+  for p in $1; do
     d=${p#*:}
     [ "$t" -lt "$d" ] && { echo "${p%%:*}"; return; }
     t=$((t - d))
   done
   echo 0
 }
+BURN_PHASES=$(phases_of "$BURN")
+BURN_CYCLE=$(cycle_of "$BURN_PHASES")
+HOG_PHASES=$(phases_of "$(arg vz.hog 0)")
+HOG_CYCLE=$(cycle_of "$HOG_PHASES")
 
-# --- main loop: every second online new CPUs and follow the schedule ---
+# --- main loop: every second online new CPUs and follow the schedules ---
 last=-1
 while :; do
   online_new_cpus
   now=$(uptime_s)
-  set_loops "$(loops_at "$now")"
+  set_loops "$(value_at "$BURN_PHASES" "$BURN_CYCLE" "$now")"
+  set_hog "$(value_at "$HOG_PHASES" "$HOG_CYCLE" "$now")"
   if [ $((now - last)) -ge "$REPORT" ]; then
     report
     last=$now

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Prints the domain XML of one e2e guest (scripts/e2e/guest.xml.tmpl filled in).
 #
-#   scripts/e2e/render-guest.sh NAME [--burn PATTERN] [--partition /machine/X] [--log FILE]
-#                                    [--metadata XML] [--guest-dir DIR]
+#   scripts/e2e/render-guest.sh NAME [--burn PATTERN] [--hog PATTERN] [--partition /machine/X]
+#                                    [--log FILE] [--metadata XML] [--guest-dir DIR]
 #
 # --burn is guest-init.sh's vz.burn (N, or N:S,M:T,...); default 0 (idle).
+# --hog is its vz.hog (MiB, or MiB:S,MiB:T,...); default 0 (none).
 # --log defaults to /var/tmp/virtzone-e2e/console/NAME.log.
 # The kernel and initrd come from DIR/guest.env (build-guest.sh's output).
 set -euo pipefail
@@ -13,10 +14,11 @@ shopt -u patsub_replacement 2>/dev/null || true # keep "&" literal in ${var//pat
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NAME=${1:?usage: render-guest.sh NAME [--burn PATTERN] [--partition P] [--log FILE] [--metadata XML]}
 shift
-BURN=0 PARTITION='' LOG='' METADATA='' GUEST_DIR=${VZ_E2E_GUEST_DIR:-/var/tmp/virtzone-e2e/guest}
+BURN=0 HOG=0 PARTITION='' LOG='' METADATA='' GUEST_DIR=${VZ_E2E_GUEST_DIR:-/var/tmp/virtzone-e2e/guest}
 while [[ $# -gt 0 ]]; do
   case $1 in
     --burn) BURN=$2; shift 2 ;;
+    --hog) HOG=$2; shift 2 ;;
     --partition) PARTITION=$2; shift 2 ;;
     --log) LOG=$2; shift 2 ;;
     --metadata) METADATA=$2; shift 2 ;;
@@ -32,7 +34,7 @@ mkdir -p "$(dirname "$LOG")"
 
 RESOURCE=''
 [[ -n $PARTITION ]] && RESOURCE="<resource><partition>$PARTITION</partition></resource>"
-CMDLINE="console=ttyS0 panic=-1 vz.burn=$BURN vz.report=2"
+CMDLINE="console=ttyS0 panic=-1 vz.burn=$BURN vz.hog=$HOG vz.report=2"
 
 xml=$(cat "$HERE/guest.xml.tmpl")
 xml=${xml#*-->} # the template's leading comment documents the placeholders

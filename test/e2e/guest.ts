@@ -35,8 +35,8 @@ export interface GuestOptions {
   burn?: string | number;
   /** seconds between the guest's report lines */
   reportSeconds?: number;
-  /** MiB the guest keeps in use */
-  hogMiB?: number;
+  /** guest-init.sh's vz.hog: MiB the guest keeps in use ("64"), or a schedule ("0:60,64:3600") */
+  hog?: string | number;
   /** libvirt resource partition, e.g. /machine/virtzone-gold */
   partition?: string;
   /** inner XML of <metadata> */
@@ -61,7 +61,7 @@ export function renderGuestXml(o: GuestOptions): string {
     'panic=-1',
     `vz.burn=${o.burn ?? 0}`,
     `vz.report=${o.reportSeconds ?? 2}`,
-    ...(o.hogMiB ? [`vz.hog=${o.hogMiB}`] : []),
+    ...(o.hog ? [`vz.hog=${o.hog}`] : []),
   ].join(' ');
   const values: Record<string, string> = {
     NAME: o.name,
@@ -90,6 +90,8 @@ export interface GuestReport {
   memtotalKiB: number;
   memfreeKiB: number;
   burn: number;
+  /** MiB the guest's memory hog holds now */
+  hog: number;
 }
 
 /** Everything the guest said so far on its console. */
@@ -105,10 +107,10 @@ export function readGuestConsole(path: string): GuestConsole {
   const reports: GuestReport[] = [];
   const onlined: string[] = [];
   for (const line of text.split(/\r?\n/)) {
-    let m = /^VZ report up=(\d+) online=(\d+) present=(\d+) possible=(\d+) memtotal_kib=(\d+) memfree_kib=(\d+) burn=(\d+)/.exec(line);
+    let m = /^VZ report up=(\d+) online=(\d+) present=(\d+) possible=(\d+) memtotal_kib=(\d+) memfree_kib=(\d+) burn=(\d+)(?: hog=(\d+))?/.exec(line);
     if (m) {
-      const [up, online, present, possible, memtotalKiB, memfreeKiB, burn] = m.slice(1).map(Number);
-      reports.push({ up, online, present, possible, memtotalKiB, memfreeKiB, burn });
+      const [up, online, present, possible, memtotalKiB, memfreeKiB, burn, hog] = m.slice(1).map((v) => Number(v ?? 0));
+      reports.push({ up, online, present, possible, memtotalKiB, memfreeKiB, burn, hog });
       continue;
     }
     m = /^VZ onlined (cpu\d+)/.exec(line);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -114,6 +114,16 @@ t.test('cgroup v1 without systemd: every controller gets the partition, cpuset c
     t.ok(existsSync(join(h.dir, 'machine', 'virtzone-gold.partition')), `${h.dir}/machine/virtzone-gold.partition`);
     t.ok(existsSync(join(h.dir, 'machine', 'virtzone-general.partition')));
   }
+  // hybrid host: the cgroup2 "unified" mount gets the partition too (libvirt asks it first)
+  t.equal(sys.unified?.dir, join(root, 'unified'), 'the v2 mount of the hybrid layout is found');
+  t.ok(existsSync(join(root, 'unified', 'machine', 'virtzone-gold.partition')), 'unified/machine/virtzone-gold.partition');
+  t.same(
+    parts.dirsOf('gold').map((d) => d.slice(root.length + 1)).sort(),
+    [...sys.hierarchies.map((h) => h.dir.slice(root.length + 1)), 'unified'].map((m) => `${m}/machine/virtzone-gold.partition`).sort(),
+    'dirsOf: every v1 hierarchy and the unified mount',
+  );
+  t.same(parts.missingDirsOf('gold'), []);
+  t.notOk(existsSync(join(root, 'unified', 'cgroup.subtree_control')), 'no controller to delegate in unified here: only directories');
   t.notOk(existsSync(join(root, 'systemd', 'machine')), 'never mkdir in name=systemd');
   t.notOk(existsSync(join(root, 'pids', 'machine')));
   const cs = join(root, 'cpuset', 'machine');
@@ -130,6 +140,26 @@ t.test('cgroup v1 without systemd: every controller gets the partition, cpuset c
   const again = await parts.ensure('gold', zoneLimits({ allocation: { cpuCores: 3, memoryMiB: 8192 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 0 }));
   t.same(again.created, []);
   t.equal(readFileSync(join(cpu, 'cpu.cfs_quota_us'), 'utf8'), '300000', 'limits updated');
+
+  // A failed domain start makes libvirt remove the partition in the other hierarchies:
+  // ensure() puts back exactly what is missing, cpuset initialised again.
+  for (const d of ['unified', 'cpuset', 'freezer']) rmSync(join(root, d, 'machine', 'virtzone-gold.partition'), { recursive: true });
+  t.same(parts.missingDirsOf('gold').map((d) => d.slice(root.length + 1)).sort(), ['cpuset/machine/virtzone-gold.partition', 'freezer/machine/virtzone-gold.partition', 'unified/machine/virtzone-gold.partition']);
+  const repaired = await parts.ensure('gold', zoneLimits({ allocation: { cpuCores: 3, memoryMiB: 8192 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 0 }));
+  t.same(repaired.created.map((d) => d.slice(root.length + 1)).sort(), ['cpuset/machine/virtzone-gold.partition', 'freezer/machine/virtzone-gold.partition', 'unified/machine/virtzone-gold.partition']);
+  t.equal(readFileSync(join(cs, 'virtzone-gold.partition', 'cpuset.cpus'), 'utf8'), '0-15', 'cpuset copied again');
+  t.same(parts.missingDirsOf('gold'), []);
+});
+
+t.test('pure cgroup v1 (no cgroup2 mount): no unified directory', async (t) => {
+  const root = v1Tree();
+  rmSync(join(root, 'unified'), { recursive: true });
+  const sys = detectCgroupSystem(root, { layout: 'cgroupfs' });
+  t.equal(sys.unified, null);
+  const parts = new ZonePartitions(sys);
+  await parts.ensure('gold', zoneLimits({ allocation: { cpuCores: 1, memoryMiB: 1024 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 0 }));
+  t.equal(parts.dirsOf('gold').length, sys.hierarchies.length);
+  t.notOk(existsSync(join(root, 'unified')));
 });
 
 t.test('cgroup v2 without systemd: one directory, controllers enabled down the tree', async (t) => {

@@ -1,0 +1,97 @@
+// One call for the CLI, the benchmark and the demo: load the traces (once per process),
+// generate the workload from the seed, train the forecaster on the history before the
+// start (once per history), and run each policy over the same workload on the same host.
+import { runPolicy, type PolicyRun } from './engine.js';
+import { trainedForecaster, type ClassForecaster, type TrainSummary } from './forecast.js';
+import { buildClassHistory, classSeries } from './history.js';
+import { describeScenario, type PolicyName, type Scenario } from './scenario.js';
+import { generateWorkload, type Workload } from './stream.js';
+import { STEP_SECONDS, loadTracePool, type TracePool } from './trace-pool.js';
+
+export interface SimulateProgress {
+  stage: 'load' | 'train' | 'run';
+  policy?: PolicyName;
+  done: number;
+  total: number;
+}
+
+export interface SimulateOptions {
+  scenario: Scenario;
+  policies: readonly PolicyName[];
+  /** record the hourly timeline (for --plot) */
+  timeline?: boolean;
+  onProgress?: (p: SimulateProgress) => void;
+  /** an already loaded trace pool (the demo keeps one) */
+  pool?: TracePool;
+}
+
+export interface WorkloadSummary {
+  from: string;
+  to: string;
+  initialVms: number;
+  requests: number;
+  /** requests that had to share a trace source with a live VM (0 unless the pool ran out) */
+  sharedSources: number;
+}
+
+export interface SimulationResult {
+  scenario: Record<string, unknown>;
+  workload: WorkloadSummary;
+  forecast: (TrainSummary & { model: string }) | null;
+  runs: PolicyRun[];
+}
+
+const pools = new Map<string, Promise<TracePool>>();
+
+/** The trace pool of a folder, read once per process. */
+export function tracePool(dir: string, onVm?: (done: number, total: number) => void): Promise<TracePool> {
+  let p = pools.get(dir);
+  if (!p) {
+    p = loadTracePool(dir, { onVm });
+    p.catch(() => pools.delete(dir));
+    pools.set(dir, p);
+  }
+  return p;
+}
+
+export function summarizeWorkload(pool: TracePool, w: Workload): WorkloadSummary {
+  const iso = (i: number) => new Date((pool.start + i * STEP_SECONDS) * 1000).toISOString();
+  return { from: iso(w.startIndex), to: iso(w.startIndex + w.ticks), initialVms: w.initial.length, requests: w.requests.length, sharedSources: w.sharedSources };
+}
+
+export async function simulate(opts: SimulateOptions): Promise<SimulationResult> {
+  const s = opts.scenario;
+  const progress = opts.onProgress ?? (() => {});
+  const pool = opts.pool ?? (await tracePool(s.trace, (done, total) => progress({ stage: 'load', done, total })));
+  const workload = generateWorkload(pool, s);
+  const history = buildClassHistory(pool, workload, s);
+  let forecaster: ClassForecaster | undefined;
+  let forecast: SimulationResult['forecast'] = null;
+  let trainSeconds = 0;
+  if (opts.policies.includes('predictive')) {
+    progress({ stage: 'train', done: 0, total: 1 });
+    const t0 = performance.now();
+    const trained = await trainedForecaster(s.model, s.epochs, classSeries(history, 0, history.before));
+    trainSeconds = (performance.now() - t0) / 1000;
+    forecaster = trained.forecaster;
+    forecast = { model: s.model, ...trained.summary };
+    progress({ stage: 'train', done: 1, total: 1 });
+  }
+  const runs: PolicyRun[] = [];
+  for (const policy of opts.policies) {
+    const run = await runPolicy({
+      policy,
+      scenario: s,
+      pool,
+      workload,
+      history,
+      forecaster,
+      timeline: opts.timeline,
+      onStep: (done, total) => progress({ stage: 'run', policy, done, total }),
+    });
+    // the forecaster's training is part of what the predictive policy costs
+    if (policy === 'predictive') run.seconds += trainSeconds;
+    runs.push(run);
+  }
+  return { scenario: describeScenario(s), workload: summarizeWorkload(pool, workload), forecast, runs };
+}
