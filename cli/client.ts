@@ -268,12 +268,9 @@ export function permissionMessage(socketPath: string, lookup: (gid: number) => s
   }
   if (!st) return `permission denied on ${socketPath}: run as root, or as a member of the group that owns the socket`;
   const group = lookup(st.gid);
-  const what = path === socketPath ? 'the socket' : 'its directory';
+  const where = path === socketPath ? `mode ${modeString(st)}, group ${group}` : `its directory ${path} is mode ${modeString(st)}, group ${group}`;
   if (st.gid === 0) {
-    return `permission denied on ${socketPath} (${what} ${path} is mode ${modeString(st)}, group root): run as root, or set api.socketGroup in the daemon's config to a group you belong to`;
+    return `permission denied on ${socketPath} (${where}): run as root, or set api.socketGroup in the daemon's config to a group you belong to`;
   }
-  return (
-    `permission denied on ${socketPath} (${what} ${path} is mode ${modeString(st)}, group ${group}): ` +
-    `join group ${group} (\`sudo usermod -aG ${group} $USER\`, then log in again or run \`newgrp ${group}\`), or run as root`
-  );
+  return `permission denied on ${socketPath} (${where}): join group ${group} (\`sudo usermod -aG ${group} $USER\`, then log in again or run \`newgrp ${group}\`), or run as root`;
 }

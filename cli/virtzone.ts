@@ -17,6 +17,7 @@ import { registerApply } from './commands/apply.js';
 import { registerTrain } from './commands/train.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerBacktest } from './commands/backtest.js';
+import { registerSimulate } from './commands/simulate.js';
 
 function buildProgram(): Command {
   const program = new Command('virtzone')
@@ -35,6 +36,7 @@ function buildProgram(): Command {
   registerTrain(program);
   registerImportTrace(program);
   registerBacktest(program);
+  registerSimulate(program);
   registerCompletion(program); // reads the whole tree when run, so order does not matter
   return program;
 }

@@ -7,6 +7,10 @@
 //  - spl: mean pinball loss over the quantiles and the test origins, divided by the mean
 //    absolute lag-288 difference of the training part; reported as mean and median over
 //    series; coverage95: pooled share of test targets at or below the 0.95 quantile.
+// Every model is calibrated on the validation week (logic/conformal.ts) and `selected`
+// chooses per series and horizon on cross-fitted validation losses (logic/selection.ts),
+// among the models and the ets+lstm combination. With `estimator: 'empirical'` and
+// `switchedOffRule: false` the baselines reproduce the issue's cross-check numbers.
 import { HORIZON_STEPS, type Horizon } from '../daemon/model/types.js';
 import type { LoadSeries } from './input/series.js';
 import { ORIGIN_EVERY, originsIn, peakTarget } from './input/windows.js';
@@ -16,7 +20,7 @@ import { seasonalScale } from './logic/scale.js';
 import { applyOffsets, calibrationOffsets, crossFittedRows, effectiveSampleSize, type CalibrationInput, type QuantileEstimator } from './logic/conformal.js';
 import { isSwitchedOff } from './logic/switched-off.js';
 import { selectAll, type SelectionCandidate } from './logic/selection.js';
-import { COMBINATIONS, averageRows, combinationName } from './logic/combine.js';
+import { COMBINATIONS, averageRows, candidateTier, combinationName } from './logic/combine.js';
 
 export const WINDOW_STEPS = 2016; // 7 days of 5-minute steps
 export const HORIZONS: readonly Horizon[] = ['5m', '30m', '24h'];
@@ -174,9 +178,10 @@ export async function runBacktest(all: readonly LoadSeries[], opts: BacktestOpti
 
   // Candidates for selection: every model, and the combinations whose parts all ran.
   const names = opts.models.map((m) => m.name as string);
-  const candidates: { name: string; baseline: boolean; rows: (si: number, hi: number) => Calibrated }[] = opts.models.map((m, mi) => ({
+  const candidates: { name: string; baseline: boolean; tier: number; rows: (si: number, hi: number) => Calibrated }[] = opts.models.map((m, mi) => ({
     name: m.name,
     baseline: BASELINES.includes(m.name),
+    tier: candidateTier([m.name], BASELINES),
     rows: (si, hi) => cal[mi][si][hi],
   }));
   for (const parts of opts.combinations ?? COMBINATIONS) {
@@ -186,6 +191,7 @@ export async function runBacktest(all: readonly LoadSeries[], opts: BacktestOpti
     candidates.push({
       name: combinationName(parts),
       baseline: false,
+      tier: candidateTier(parts, BASELINES),
       rows: (si, hi) => {
         const key = `${si}:${hi}`;
         let c = memo.get(key);
@@ -209,6 +215,7 @@ export async function runBacktest(all: readonly LoadSeries[], opts: BacktestOpti
       candidates.map((c) => ({
         name: c.name,
         baseline: c.baseline,
+        tier: c.tier,
         valLoss: meanPinball(p.windows[hi].valUsable, c.rows(si, hi).honest, LEVELS) / p.scale,
       })),
     );

@@ -16,7 +16,7 @@ import { meanPinball } from './logic/pinball.js';
 import { seasonalScale, DAY_STEPS } from './logic/scale.js';
 import { isSwitchedOff } from './logic/switched-off.js';
 import { pooledPrior, selectModel, type SelectionCandidate, type SelectionPrior } from './logic/selection.js';
-import { COMBINATIONS, averageRows, combinationName } from './logic/combine.js';
+import { COMBINATIONS, averageRows, candidateTier, combinationName } from './logic/combine.js';
 import { knownSteps } from './logic/confidence.js';
 
 export const TRAINED_FORMAT = 1;
@@ -73,13 +73,16 @@ export interface TrainResult {
 interface Candidate {
   name: string;
   baseline: boolean;
+  tier: number;
   parts: string[];
 }
 
 function candidatesOf(models: readonly Forecaster[]): Candidate[] {
   const names = models.map((m) => m.name as string);
-  const out: Candidate[] = models.map((m) => ({ name: m.name, baseline: BASELINES.includes(m.name), parts: [m.name] }));
-  for (const parts of COMBINATIONS) if (parts.every((p) => names.includes(p))) out.push({ name: combinationName(parts), baseline: false, parts: [...parts] });
+  const out: Candidate[] = models.map((m) => ({ name: m.name, baseline: BASELINES.includes(m.name), tier: candidateTier([m.name], BASELINES), parts: [m.name] }));
+  for (const parts of COMBINATIONS) {
+    if (parts.every((p) => names.includes(p))) out.push({ name: combinationName(parts), baseline: false, tier: candidateTier(parts, BASELINES), parts: [...parts] });
+  }
   return out;
 }
 
@@ -121,7 +124,7 @@ function calibrateSeries(
     });
     const candidates = candidatesOf(models).map((c) => {
       const rows = c.parts.length === 1 ? honest[c.parts[0]] : averageRows(c.parts.map((p) => honest[p]));
-      return { name: c.name, baseline: c.baseline, valLoss: meanPinball(y, rows, LEVELS) / scale };
+      return { name: c.name, baseline: c.baseline, tier: c.tier, valLoss: meanPinball(y, rows, LEVELS) / scale };
     });
     const usable = y.filter((v) => !Number.isNaN(v)).length;
     out[hName] = { offsets, candidates, nEff: effectiveSampleSize(usable, steps[hi], ORIGIN_EVERY) };

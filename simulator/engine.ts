@@ -475,6 +475,7 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
         alloc.map((a) => a.cpuCores),
         capacity.memoryMiB,
         delivered,
+        s.zoneCpu,
       );
       vms.forEach((v, i) => {
         v.usedCpu = delivered.cpu[i];

@@ -4,6 +4,7 @@
 import type { Config } from '../daemon/config/schema.js';
 import { defaultConfig } from '../daemon/config/load.js';
 import { GENERAL_ZONE_NAME } from '../daemon/model/types.js';
+import type { ZoneCpuMode } from './world.js';
 
 export const POLICIES = ['static', 'reactive', 'predictive', 'oracle'] as const;
 export type PolicyName = (typeof POLICIES)[number];
@@ -41,6 +42,8 @@ export interface Scenario {
   model: ModelChoice;
   /** LSTM epochs when model = lstm */
   epochs: number;
+  /** how zone CPU allocations are enforced: 'quota' as the daemon does (cpu.max), or 'shared' (what-if) */
+  zoneCpu: ZoneCpuMode;
   /** the daemon's configuration (classes, partitioner, auto-scaler, overflow, host reserve) */
   config: Config;
 }
@@ -54,9 +57,9 @@ export const DEFAULT_SCENARIO: Omit<Scenario, 'trace' | 'config'> = {
   hours: 168,
   startDay: 35,
   trainDays: 35,
-  cpus: 48,
-  memoryGiB: 192,
-  initialVms: 32,
+  cpus: 96,
+  memoryGiB: 384,
+  initialVms: 64,
   rate: 4,
   dailyAmplitude: 0.5,
   peakHourUtc: 12,
@@ -65,6 +68,7 @@ export const DEFAULT_SCENARIO: Omit<Scenario, 'trace' | 'config'> = {
   repartitionHours: 1,
   model: 'baselines',
   epochs: 8,
+  zoneCpu: 'quota',
 };
 
 /** A bad option, named as the command line spells it (e.g. "--rate"). */
@@ -103,6 +107,7 @@ export function makeScenario(input: Partial<Scenario> & { trace: string }): Scen
   num('--repartition-hours', s.repartitionHours, 0.05, 24 * 30);
   num('--epochs', s.epochs, 1, 1000, true);
   if (s.model !== 'baselines' && s.model !== 'lstm') throw new ScenarioError('--model', `expected baselines or lstm, got ${JSON.stringify(s.model)}`);
+  if (s.zoneCpu !== 'quota' && s.zoneCpu !== 'shared') throw new ScenarioError('--zone-cpu', `expected quota or shared, got ${JSON.stringify(s.zoneCpu)}`);
   const zones = [...s.config.classes.map((c) => c.name), GENERAL_ZONE_NAME];
   const entries = Object.entries(s.mix);
   if (entries.length === 0) throw new ScenarioError('--mix', 'expected at least one class=weight');
@@ -143,7 +148,7 @@ export function describeScenario(s: Scenario): Record<string, unknown> {
     ...rest,
     classes: config.classes.map((c) => c.name),
     reserve: config.host.reserve,
-    overflow: { policy: 'probabilistic', threshold: config.overflow.threshold, exponent: config.overflow.exponent },
+    overflow: { policy: config.overflow.policy, threshold: config.overflow.threshold, exponent: config.overflow.exponent },
     partitioner: { horizon: config.partitioner.horizon, quantile: config.partitioner.quantile },
     autoscalerIntervalSeconds: config.autoscaler.intervalSeconds,
   };

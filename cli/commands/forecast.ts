@@ -59,17 +59,20 @@ async function fromDaemon(arg: string | undefined, opts: ForecastOptions): Promi
   if (f.status === 200) predictions = f.body.predictions;
   else if (f.status === 404) note = f.body?.detail ?? 'no forecast for this series yet';
   else throw problemError(f.status, f.body);
-  const origin = predictions.length ? Math.max(...predictions.map((p) => p.origin)) : now;
+  // with a forecast, the day before its origin; without one, the last day the store has
+  // (an imported trace may end days ago), looked for in the last 8 days
+  const origin = predictions.length ? Math.max(...predictions.map((p) => p.origin)) : undefined;
   let history: Rollup[] = [];
   try {
-    const h = await fetchHistory(client, series, origin - DAY, origin + 300);
+    const h = origin !== undefined ? await fetchHistory(client, series, origin - DAY + 300, origin + 300) : await fetchHistory(client, series, now - 8 * 86_400);
     history = rollupsFromReply(series, h);
   } catch (err) {
     if (!(err instanceof CliError) || err.exitCode !== 2) throw err;
     note = note ? `${note}; no history either: ${err.message}` : `no history: ${err.message}`;
   }
-  const lastTs = history.length ? history[history.length - 1].ts : undefined;
-  return { series, origin: predictions.length ? origin : lastTs ?? origin, source: predictions.length ? 'daemon' : null, history, predictions, note };
+  const end = origin ?? (history.length ? history[history.length - 1].ts : Math.floor(now / 300) * 300);
+  history = history.filter((h) => h.ts > end - DAY && h.ts <= end);
+  return { series, origin: end, source: predictions.length ? 'daemon' : null, history, predictions, note };
 }
 
 async function fromDatabase(arg: string | undefined, db: string): Promise<ForecastData> {
@@ -95,7 +98,7 @@ async function fromDatabase(arg: string | undefined, db: string): Promise<Foreca
       throw usageError(`unknown series ${JSON.stringify(series)} in ${db}${known.length ? ` (classes there: ${known.join(', ')}; or vm:NAME)` : ''}`);
     }
     const until = info.until;
-    const history = store.readRollups(series, until - DAY, until + 1);
+    const history = store.readRollups(series, until - DAY + 300, until + 1); // the 288 buckets ending with the last
     const { offlineForecast } = await import('../offline-forecast.js');
     let predictions: LoadPrediction[] = [];
     let source: string | null = null;

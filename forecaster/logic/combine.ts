@@ -19,3 +19,12 @@ export function averageRows(rows: readonly ArrayLike<number>[]): Float64Array {
   for (let i = 0; i < n; i++) out[i] /= rows.length;
   return out;
 }
+
+/**
+ * How far a candidate is from the baselines (selection.ts moves away one tier at a time):
+ * 0 only baselines, 1 a baseline combined with a learned model, 2 learned models only.
+ */
+export function candidateTier(parts: readonly string[], baselines: readonly string[]): number {
+  const b = parts.filter((p) => baselines.includes(p)).length;
+  return b === parts.length ? 0 : b > 0 ? 1 : 2;
+}

@@ -2,8 +2,9 @@
 // pinball, on cross-fitted calibrated rows), but one week of one series is a noisy judge —
 // at 24 h it holds only ~6 independent peaks. So each series' evidence is shrunk towards
 // what the model achieved across all series (an empirical-Bayes prior), with a weight that
-// grows with the week's effective sample size, and a non-baseline model must then still
-// beat the best baseline by a clear margin, else the baseline is used.
+// grows with the week's effective sample size. Then the choice moves away from the
+// baselines one tier at a time — to a combination of a baseline with a learned model, then
+// to a learned model alone — and each move needs a clear win over the step before.
 import { effectiveSampleSize } from './conformal.js';
 
 export interface SelectionCandidate {
@@ -11,6 +12,12 @@ export interface SelectionCandidate {
   /** validation loss (scaled pinball); NaN or missing = no evidence */
   valLoss: number;
   baseline: boolean;
+  /**
+   * How far from the baselines a candidate is: 0 baseline, 1 a combination with a
+   * baseline (half shrunk), 2 a learned model on its own (default: 0 if baseline, else 2).
+   * Each step away must be earned by a clear win over the step before.
+   */
+  tier?: number;
 }
 
 export interface SelectionPrior {
@@ -60,11 +67,22 @@ export function selectModel(cands: readonly SelectionCandidate[], prior: Selecti
       const pooled = prior.pooledLogRatio[c.name];
       return { c, score: finite(pooled) ? w * own + (1 - w) * pooled : own };
     });
-  const best = scored.reduce((a, b) => (b.score < a.score ? b : a));
-  if (best.c.baseline) return { name: best.c.name, score: best.score, reason: 'shrunk-loss' };
-  const base = scored.filter((s) => s.c.baseline).reduce((a, b) => (b.score < a.score ? b : a));
-  if (best.score < base.score - (opts.margin ?? CLEAR_WIN)) return { name: best.c.name, score: best.score, reason: 'shrunk-loss' };
-  return { name: base.c.name, score: base.score, reason: 'baseline-margin' };
+  // Start from the best baseline; move one tier away (combination, then learned model)
+  // only when the best of that tier beats the current choice by the margin.
+  const tierOf = (c: SelectionCandidate) => c.tier ?? (c.baseline ? 0 : 2);
+  const margin = opts.margin ?? CLEAR_WIN;
+  const bestOf = (xs: typeof scored) => (xs.length ? xs.reduce((a, b) => (b.score < a.score ? b : a)) : undefined);
+  let chosen = bestOf(scored.filter((s) => tierOf(s.c) === 0))!;
+  let reason: Selection['reason'] = 'shrunk-loss';
+  for (const tier of [...new Set(scored.map((s) => tierOf(s.c)))].filter((t) => t > 0).sort((a, b) => a - b)) {
+    const best = bestOf(scored.filter((s) => tierOf(s.c) === tier));
+    if (!best) continue;
+    if (best.score < chosen.score - margin) {
+      chosen = best;
+      reason = 'shrunk-loss';
+    } else if (best.score < chosen.score) reason = 'baseline-margin';
+  }
+  return { name: chosen.c.name, score: chosen.score, reason };
 }
 
 /**

@@ -12,6 +12,7 @@ import type { OverflowDecision, OverflowPolicy, Resources } from '../overflow/po
 import { ProblemError, conflict, notFound, unavailable, unprocessable } from '../problem.js';
 import type { Reservation, ReservationStore } from '../reservations/store.js';
 import { admit, candidateZones, type ZoneCapacity } from './admission.js';
+import { parseZoneMetadata } from '../../daemon/host/metadata.js';
 import { createDomain, DomainCreateError, virtzoneMetadata } from './create-domain.js';
 import { DomainXmlError, inspectDomainXml } from './domain-xml.js';
 import { mapToZone } from './mapping.js';
@@ -66,6 +67,21 @@ export const ENDED_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const ZERO: Resources = { cpuCores: 0, memoryMiB: 0 };
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The 201 answer of a placement, from its reservation (the domain is added once it runs). */
+export function placementAnswer(r: Reservation): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    decision: 'placed',
+    zone: r.zone,
+    reservationId: r.id,
+    partition: partitionOf(r.zone),
+    expiresAt: iso(r.expiresAt),
+    overflow: r.overflow,
+  };
+  if (r.probability !== null) body.probability = r.probability;
+  if (r.chargeZone !== r.zone) body.borrowedFrom = r.chargeZone;
+  return body;
+}
+
 export function reservationView(r: Reservation, now: number): Record<string, unknown> {
   const active = r.state === 'reserved' || r.state === 'bound';
   const view: Record<string, unknown> = {
@@ -99,6 +115,8 @@ interface Queued {
 
 export class PlacementService {
   private readonly classes: string[];
+  /** reservations whose domain this process is creating now (their key answers "in progress") */
+  private readonly creating = new Set<string>();
   private queue: Queued[] = [];
 
   constructor(private readonly o: PlacementServiceOptions) {
@@ -214,6 +232,7 @@ export class PlacementService {
     // a replayed domainXml placement must not be checked against the host again (its
     // domain exists now); plain placements are checked for replay in the transaction only
     if (req.domainXml !== undefined) {
+      await this.settleInterrupted(key, hash);
       const earlier = this.replay(key, hash);
       if (earlier) {
         this.o.onDecision?.(String(earlier.body.zone ?? 'unknown'), 'replayed');
@@ -287,19 +306,11 @@ export class PlacementService {
         expiresAt: t + ttlMs,
         endedAt: null,
       };
-      const body: Record<string, unknown> = {
-        decision: 'placed',
-        zone: zoneName,
-        reservationId: r.id,
-        partition: partitionOf(zoneName),
-        expiresAt: iso(r.expiresAt),
-        overflow: r.overflow,
-      };
-      if (decision) body.probability = decision.probability;
-      if (chargeZone !== zoneName) body.borrowedFrom = chargeZone;
+      const body = placementAnswer(r);
       // with domainXml the answer is stored once the domain runs (until then: 409 in progress)
       if (req.domainXml === undefined) r.response = JSON.stringify(body);
       store.insert(r);
+      if (req.domainXml !== undefined) this.creating.add(r.id);
       return { kind: 'placed' as const, reservation: r, body, decision };
     });
 
@@ -333,7 +344,58 @@ export class PlacementService {
     this.o.onDecision?.(zoneName, kind);
     this.o.logger?.debug({ zone: zoneName, via: mapped.via, reservation: reservation.id, outcome: kind, probability: decision?.probability }, 'placement decided');
     if (req.domainXml === undefined) return { status: 201, body };
-    return this.finishWithDomain(req, reservation, body);
+    try {
+      return await this.finishWithDomain(req, reservation, body);
+    } finally {
+      this.creating.delete(reservation.id);
+    }
+  }
+
+  /**
+   * A domainXml placement whose key has a reservation without an answer, and that no
+   * request of this process is carrying out, was cut off: the daemon stopped (crashed,
+   * was killed) while creating its domain. Its retry must not wait for ever on "in
+   * progress", so the leftover is settled first: a domain that came up running, tagged
+   * with this reservation, is bound to it and its answer stored (the retry gets the 201
+   * the first request would have got); otherwise the domain we had defined is removed,
+   * the reservation released and the key forgotten, and the retry places afresh.
+   */
+  private async settleInterrupted(key: string, hash: string): Promise<void> {
+    const { store, now } = this.o;
+    const r = store.getByKey(key);
+    if (!r || r.response !== null || r.bodyHash !== hash || this.creating.has(r.id)) return;
+    const host = this.o.host;
+    if (!host || !host.isAlive()) return; // cannot look now: the retry is told "in progress"
+    let domain: { running: boolean; ours: boolean } | null = null;
+    if (r.name !== null) {
+      const d = (await host.listDomains()).find((x) => x.name === r.name);
+      if (d) {
+        let tagged: string | undefined;
+        try {
+          const meta = await host.getMetadata(d.name);
+          tagged = meta === null ? undefined : parseZoneMetadata(meta).reservation;
+        } catch {
+          tagged = undefined; // no or unreadable metadata: not provably ours
+        }
+        domain = { running: d.state === 'running' || d.state === 'blocked' || d.state === 'paused', ours: tagged === r.id };
+      }
+    }
+    if (domain?.ours && domain.running && (r.state === 'reserved' || r.state === 'bound')) {
+      const answer = JSON.stringify({ ...placementAnswer(r), domain: r.name });
+      if (store.transaction(() => store.bind(r.id, r.name!, answer))) {
+        this.o.logger?.info({ reservation: r.id, domain: r.name }, 'placement cut off by a daemon stop: its domain runs; bound');
+        return;
+      }
+    }
+    if (domain?.ours) {
+      await host.destroy(r.name!).catch(() => undefined);
+      await host.undefine(r.name!).catch(() => undefined);
+    }
+    store.transaction(() => {
+      store.end(r.id, 'released', now());
+      store.forgetKey(r.id);
+    });
+    this.o.logger?.info({ reservation: r.id, domain: r.name, removedDomain: domain?.ours ?? false }, 'placement cut off by a daemon stop: released; the retry places afresh');
   }
 
   /** Validates domainXml and the host before anything is reserved; returns the domain name in it. */

@@ -266,7 +266,12 @@ async function main(): Promise<void> {
     observed.audit = summary;
   });
 
-  const stop = await d.stop();
-  t.equal(stop.code, 0, 'SIGTERM: virtzoned exits 0');
-  t.notOk(existsSync(d.socket), 'and removes its socket');
+  await t.test('SIGTERM stops the daemon cleanly', async (t) => {
+    const stop = await d.stop();
+    t.equal(stop.code, 0, 'virtzoned exits 0');
+    t.notOk(existsSync(d.socket), 'and removes its socket');
+    const d2 = db();
+    t.equal(d2.pragma('integrity_check', { simple: true }), 'ok', 'the database is intact');
+    d2.close();
+  });
 }

@@ -10,7 +10,9 @@ import { REPO_ROOT } from './libvirtd.js';
 import { waitFor } from './guest.js';
 
 export interface LogLine {
-  level: number;
+  /** pino's level label ('info', 'warn', ...) */
+  level: string;
+  /** unix ms (the daemon logs ISO times; converted here) */
   time: number;
   msg: string;
   [k: string]: unknown;
@@ -89,14 +91,15 @@ export class Virtzoned {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       this.log.write(line + '\n');
       try {
-        this.lines.push(JSON.parse(line) as LogLine);
+        const l = JSON.parse(line) as LogLine & { time: string | number };
+        this.lines.push({ ...l, time: typeof l.time === 'string' ? Date.parse(l.time) : l.time });
       } catch {
-        this.lines.push({ level: 30, time: Date.now(), msg: line });
+        this.lines.push({ level: 'info', time: Date.now(), msg: line });
       }
     });
     createInterface({ input: child.stderr! }).on('line', (line) => {
       this.log.write(`stderr: ${line}\n`);
-      this.lines.push({ level: 50, time: Date.now(), msg: `stderr: ${line}` });
+      this.lines.push({ level: 'error', time: Date.now(), msg: `stderr: ${line}` });
     });
   }
 
@@ -159,21 +162,28 @@ export class Virtzoned {
 
   /** SIGTERM, then SIGKILL after graceMs; resolves when the process is gone. */
   async stop(graceMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.exit) return this.exit;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    const r = await this.exited;
-    clearTimeout(timer);
-    await new Promise<void>((resolve) => this.log.end(resolve));
-    return r;
+    if (!this.exit) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    await this.closeLog();
+    return this.exit!;
   }
 
   /** kill -9: no shutdown code runs. */
   async kill9(): Promise<void> {
-    if (this.exit) return;
-    this.child.kill('SIGKILL');
-    await this.exited;
-    await new Promise<void>((resolve) => this.log.end(resolve));
+    if (!this.exit) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+    await this.closeLog();
+  }
+
+  private closeLog(): Promise<void> {
+    if (this.log.writableEnded) return Promise.resolve();
+    return new Promise<void>((resolve) => this.log.end(resolve));
   }
 }
 

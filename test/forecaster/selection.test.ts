@@ -47,3 +47,14 @@ t.test('no evidence: the best baseline, never a crash', async (t) => {
   t.equal(selectModel(cands(NaN, 0.3, NaN, NaN), noPrior, { nEff: 6 }).name, 'last_window');
   t.throws(() => selectModel([{ name: 'lstm', baseline: false, valLoss: 1 }], noPrior, { nEff: 1 }), /no baseline/);
 });
+
+t.test('away from the baselines one tier at a time: combination before the model alone', async (t) => {
+  const withCombo = (lstm: number, combo: number): SelectionCandidate[] => [
+    ...cands(0.5, 0.5, 0.4, lstm),
+    { name: 'ets+lstm', baseline: false, tier: 1, valLoss: combo },
+  ];
+  t.equal(selectModel(withCombo(0.3, 0.301), noPrior, { nEff: 168 }).name, 'ets+lstm', 'the LSTM alone is not clearly better than the combination');
+  t.equal(selectModel(withCombo(0.2, 0.3), noPrior, { nEff: 168 }).name, 'lstm', 'a clear win over the combination moves on');
+  t.equal(selectModel(withCombo(0.395, 0.395), noPrior, { nEff: 168 }).name, 'ets', 'neither beats the baseline clearly');
+  t.equal(selectModel(withCombo(0.2, 0.399), noPrior, { nEff: 168 }).name, 'lstm', 'a tier may be skipped when the next one wins clearly');
+});

@@ -131,3 +131,48 @@ t.test('a failed start undoes the definition and releases the reservation', asyn
   await h.close();
   closeAgents();
 });
+
+t.test('a domainXml placement cut off by a daemon stop is settled when it is retried', async (t) => {
+  // The first "daemon" hangs in start(): for "ran" after libvirt started the domain, for
+  // "defined" before. Closing it and opening a second service on the same database is
+  // the state a crash leaves: a reservation without an answer that nobody is creating.
+  for (const stage of ['ran', 'defined'] as const) {
+    const real = await openHost(URI);
+    const hanging: HostAdapter = Object.create(real, {
+      start: { value: async (name: string) => (stage === 'ran' ? real.start(name) : undefined).then(() => new Promise<void>(() => undefined)) },
+    });
+    const first = await startHarness({ host: hanging });
+    const key = `domain-cut-${stage}`;
+    const req = call({ socket: first.socket }, 'POST', '/v1/placements', { body: body(`vm-${stage}`), key }).catch((e: Error) => e);
+    // wait until the domain is defined and tagged, then "crash"
+    for (let i = 0; i < 200 && !(await real.listDomains()).some((d) => d.name === `vm-${stage}` && (stage === 'defined' || d.state === 'running')); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const stuck = await call({ socket: first.socket }, 'POST', '/v1/placements', { body: body(`vm-${stage}`), key });
+    t.equal(stuck.status, 409, `${stage}: while the first request is being carried out, its key answers in progress`);
+    await first.close();
+    await req;
+    const second = await startHarness({ host: real, dir: first.dir });
+    t.teardown(async () => {
+      await real.close();
+      removeDir(first.dir);
+    });
+    const db = new Database(first.dbPath, { readonly: true });
+    const cut = db.prepare('SELECT id, state, response FROM reservations WHERE idempotency_key = ?').get(key) as { id: string; state: string; response: string | null };
+    db.close();
+    t.match(cut, { state: 'reserved', response: null }, `${stage}: the crash left a reservation without an answer`);
+    const retry = await call({ socket: second.socket }, 'POST', '/v1/placements', { body: body(`vm-${stage}`), key });
+    t.equal(retry.status, 201, `${stage}: the retry is answered, not told "in progress" for ever`);
+    t.equal(retry.json.domain, `vm-${stage}`);
+    t.equal((await real.lookup(`vm-${stage}`)).state, 'running');
+    if (stage === 'ran') t.equal(retry.json.reservationId, cut.id, 'the domain came up: it is bound to the first reservation');
+    else t.not(retry.json.reservationId, cut.id, 'the domain never ran: removed, released, and placed afresh');
+    const again = await call({ socket: second.socket }, 'POST', '/v1/placements', { body: body(`vm-${stage}`), key });
+    t.same(again.json, retry.json, 'and the key replays that answer from now on');
+    const rows = new Database(first.dbPath, { readonly: true });
+    t.same(rows.prepare("SELECT state FROM reservations WHERE state IN ('reserved', 'bound')").all(), [{ state: 'bound' }], 'one active reservation for the one domain');
+    rows.close();
+    await second.close();
+  }
+  closeAgents();
+});

@@ -33,6 +33,12 @@ export interface LstmOptions {
   /** the loss weight of a window is min(maxWeight, its scale / the series' M5 scale) */
   maxWeight: number;
   network: NetworkConfig;
+  /**
+   * Weight each horizon's loss by 1 / (its loss at the start, the last-window anchor's),
+   * so that the 24 h peaks, whose scaled losses are several times larger, do not drown
+   * the 5 and 30 minute heads (multi-task loss balancing).
+   */
+  balanceHorizons: boolean;
   country: string;
   region?: string;
   seed: number;
@@ -45,11 +51,32 @@ export const DEFAULT_LSTM: LstmOptions = {
   learningRate: 2e-3,
   maxWeight: 10,
   network: DEFAULT_NETWORK,
+  balanceHorizons: true,
   country: 'NL',
   seed: 11,
 };
 
 const K = LEVELS.length;
+
+/**
+ * Horizon weights, mean 1, inversely proportional to each horizon's weighted absolute
+ * error of the last-window anchor (the loss an untrained head starts from).
+ */
+function balance(batch: WindowBatch, targets: Float32Array, weights: Float32Array): number[] {
+  const err = new Array<number>(N_HORIZONS).fill(0);
+  const wsum = new Array<number>(N_HORIZONS).fill(0);
+  for (let i = 0; i < batch.n; i++) {
+    for (let j = 0; j < N_HORIZONS; j++) {
+      const w = weights[i * N_HORIZONS + j];
+      if (w === 0) continue;
+      err[j] += w * Math.abs(targets[i * N_HORIZONS + j] - batch.anchors[(i * N_HORIZONS + j) * N_ANCHORS]);
+      wsum[j] += w;
+    }
+  }
+  const inv = err.map((e, j) => (e > 0 && wsum[j] > 0 ? wsum[j] / e : 1));
+  const mean = inv.reduce((a, b) => a + b, 0) / inv.length;
+  return inv.map((v) => v / mean);
+}
 
 export class LstmForecaster implements Forecaster {
   readonly name = 'lstm' as const;
@@ -96,6 +123,7 @@ export class LstmForecaster implements Forecaster {
     const targets = new Float32Array(n * N_HORIZONS);
     const weights = new Float32Array(n * N_HORIZONS);
     this.lossHistory.length = 0;
+    let horizonWeights = new Array<number>(N_HORIZONS).fill(1);
     try {
       for (let epoch = 0; epoch < o.epochs; epoch++) {
         // cosine decay of the learning rate over the run
@@ -117,6 +145,8 @@ export class LstmForecaster implements Forecaster {
             } else weights[idx] = w;
           }
         }
+        if (epoch === 0 && o.balanceHorizons) horizonWeights = balance(batch, targets, weights);
+        for (let i = 0; i < n * N_HORIZONS; i++) weights[i] *= horizonWeights[i % N_HORIZONS];
         let lossSum = 0;
         let batches = 0;
         for (let b0 = 0; b0 < n; b0 += o.batchSize) {
