@@ -5,7 +5,7 @@
 //   offline: --db FILE, predictions computed here by the forecaster (cli/offline-forecast.ts)
 // SERIES is 'class:gold', 'vm:web-1', 'tenant:acme', 'app:db', or a bare class name;
 // default: the highest-priority class.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfigFile } from '../../daemon/config/load.js';
 import type { LoadPrediction, Rollup } from '../../daemon/model/types.js';
 import { addConnectionOptions, DaemonClient, problemError, type ConnectionOptions } from '../client.js';
@@ -128,6 +128,20 @@ function bandOf(predictions: readonly LoadPrediction[], resource: 'cpu' | 'memor
 
 const HORIZON_ORDER: Record<string, number> = { '5m': 0, '30m': 1, '24h': 2 };
 
+/** Prose in lines of at most `width` columns (words longer than that stay whole). */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n') + '\n';
+}
+
 /** The quantiles of one resource, one row per horizon (units in the first header). */
 function quantileTable(predictions: readonly LoadPrediction[], resource: 'cpu' | 'memory'): string {
   const rows = predictions.filter((p) => p.resource === resource).sort((a, b) => HORIZON_ORDER[a.horizon] - HORIZON_ORDER[b.horizon]);
@@ -162,7 +176,7 @@ export function renderForecast(d: ForecastData, opts: { resources: Array<'cpu' |
     const confidence = Math.min(...d.predictions.map((p) => p.confidence));
     out.push(`models: ${models.join(', ')}; confidence ${fmtNum(confidence, 2)}\nfrom:   ${d.source}\n`);
   }
-  if (d.note) out.push(`${d.predictions.length ? 'note' : 'no forecast'}: ${d.note}\n`);
+  if (d.note) out.push(wrap(`${d.predictions.length ? 'note' : 'no forecast'}: ${d.note}`, 80));
   const withBand = d.predictions.length > 0;
   for (const r of opts.resources) {
     const title = r === 'cpu' ? 'CPU, cores' : 'Memory, MiB';
@@ -181,7 +195,7 @@ export function registerForecast(program: Command): void {
     .description('chart the last day of a series and its forecast band (median, 0.95, 0.99)')
     .argument('[series]', 'class:gold, vm:NAME, tenant:NAME, app:NAME, or a bare class name (default: the highest-priority class)')
     .option('--db <file>', 'read this database file and compute the forecast here (offline)')
-    .option('--resource <r>', `what to chart: ${RESOURCES.join(', ')}`, 'both')
+    .addOption(new Option('--resource <r>', 'what to chart').choices(RESOURCES).default('both'))
     .option('--height <rows>', 'chart height in rows', '10')
     .option('--no-color', 'no colours (also when $NO_COLOR is set or stdout is not a terminal)')
     .option('--json', 'print the history of the last day and the predictions as JSON');
@@ -202,7 +216,6 @@ Examples:
   virtzone forecast class:silver --json | jq '.predictions[] | select(.horizon == "24h")'`,
     )
     .action(async (arg: string | undefined, opts: ForecastOptions) => {
-      if (!(RESOURCES as readonly string[]).includes(opts.resource)) throw usageError(`--resource: ${JSON.stringify(opts.resource)} is not one of ${RESOURCES.join(', ')}`);
       const height = Number(opts.height);
       if (!Number.isInteger(height) || height < 3 || height > 60) throw usageError(`--height: ${JSON.stringify(opts.height)} is not a whole number of rows between 3 and 60`);
       if (opts.db !== undefined && (opts.socket !== undefined || opts.url !== undefined)) throw usageError('--db reads a file offline: drop --socket/--url, or drop --db to ask the daemon');

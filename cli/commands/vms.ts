@@ -1,7 +1,7 @@
 // virtzone vms [--db FILE] [--watch [SECONDS]] [--json]: every VM with its zone, size and
 // latest usage, like virt-top. Without --db it asks the daemon (GET /v1/vms); with --db
 // it reads a database file offline.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { addConnectionOptions, DaemonClient, type ConnectionOptions } from '../client.js';
 import { openStoreForReading } from '../db.js';
 import { fmtNum, fmtTime, isoTime, printJson, renderTable, usageError } from '../output.js';
@@ -158,7 +158,7 @@ export function registerVms(program: Command): void {
     .option('--db <file>', 'read this virtzone database file instead of asking the daemon (offline)')
     .option('--watch [seconds]', 'refresh every SECONDS (default 3) until interrupted, like virt-top')
     .option('--count <n>', 'with --watch: stop after N refreshes')
-    .option('--sort <by>', `order rows by: ${SORTS.join(', ')} (cpu and memory: highest first)`, 'name')
+    .addOption(new Option('--sort <by>', 'order rows by (cpu and memory: highest first)').choices(SORTS).default('name'))
     .option('--json', 'print JSON (an array of VMs) instead of a table; with --watch one line per refresh');
   addConnectionOptions(cmd)
     .addHelpText(
@@ -171,7 +171,6 @@ Examples:
   virtzone vms --db /var/lib/virtzone/virtzone.db   offline, from a database file`,
     )
     .action(async (opts: VmsOptions) => {
-      if (!(SORTS as readonly string[]).includes(opts.sort)) throw usageError(`--sort: ${JSON.stringify(opts.sort)} is not one of ${SORTS.join(', ')}`);
       if (opts.db !== undefined && (opts.socket !== undefined || opts.url !== undefined)) throw usageError('--db reads a file offline: drop --socket/--url, or drop --db to ask the daemon');
       const interval = parseWatch(opts.watch);
       const count = parseCount(opts.count, interval);

@@ -8,7 +8,8 @@ import { Command, CommanderError } from 'commander';
 import { applyOverrides, ConfigError, loadConfigFile, type ConfigOverrides } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
-import type { LevelWithSilent } from 'pino';
+import type { LevelWithSilent, Logger } from 'pino';
+import type { OpenHostOptions } from '../host/libvirt-host.js';
 import { Daemon } from '../process/daemon.js';
 import { runOnce } from '../process/once.js';
 import { createNotifier } from '../process/notify.js';
@@ -22,6 +23,8 @@ const EX_CONFIG = 78;
 interface Flags extends ConfigOverrides {
   config?: string;
   once?: boolean;
+  demoReplay?: string;
+  demoSpeed?: string;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -34,6 +37,8 @@ function parseFlags(argv: string[]): Flags {
     .option('--listen <host:port>', 'also serve the API on loopback TCP (api.listen); needs --token-file')
     .option('--token-file <file>', 'bearer token for --listen (api.tokenFile)')
     .option('--once', 'collect one tick, print it as JSON and exit (debugging)')
+    .option('--demo-replay <dir>', 'demo: give domains named bitbrains-<id> the CPU/memory use of that VM in a Bitbrains trace folder')
+    .option('--demo-speed <n>', 'demo: replay clock speed (trace seconds per real second)', '60')
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -43,6 +48,16 @@ function parseFlags(argv: string[]): Flags {
 
 function loadConfig(flags: Flags): Config {
   return applyOverrides(loadConfigFile(flags.config), flags);
+}
+
+async function demoOpenHost(dir: string, speed: number, log: Logger) {
+  if (!(speed > 0)) throw new ConfigError(`--demo-speed: value ${speed} is invalid: expected a positive number`, 'demo-speed');
+  const { loadReplaySeries, replayClock, replayHost } = await import('../demo/replay-host.js');
+  const { openHost } = await import('../host/libvirt-host.js');
+  const series = await loadReplaySeries(dir);
+  const clock = replayClock(series, speed, Date.now());
+  log.info({ dir, speed, vms: series.size }, 'demo: replaying trace utilization onto bitbrains-* domains');
+  return async (uri: string, opts: OpenHostOptions) => replayHost(await openHost(uri, opts), series, clock);
 }
 
 async function main(): Promise<number> {
@@ -71,7 +86,8 @@ async function main(): Promise<number> {
   const predictions = createPredictionService(config, log);
   let daemon: Daemon;
   try {
-    daemon = new Daemon({ config, log, predictions });
+    const openHost = flags.demoReplay ? await demoOpenHost(flags.demoReplay, Number(flags.demoSpeed), log) : undefined;
+    daemon = new Daemon({ config, log, predictions, openHost });
     await daemon.start();
   } catch (err) {
     const code = err instanceof FloorsExceedCapacityError || err instanceof ConfigError ? EX_CONFIG : 1;

@@ -10,6 +10,7 @@ import { StoreWriteHealth } from '../store/write-health.js';
 import { HostSupervisor } from '../host/supervisor.js';
 import { supervisedHost } from '../host/supervised-host.js';
 import type { HostAdapter } from '../host/types.js';
+import type { OpenHostOptions } from '../host/libvirt-host.js';
 import { Collector } from '../collector/collector.js';
 import { CollectorRoutine } from '../collector/routine.js';
 import {
@@ -41,6 +42,8 @@ export interface DaemonOptions {
   predictions: PredictionService;
   /** how long start() waits for the first libvirt connection before serving anyway */
   connectTimeoutMs?: number;
+  /** how a libvirt connection is opened (default openHost); the demo wraps it */
+  openHost?: (uri: string, opts: OpenHostOptions) => Promise<HostAdapter>;
 }
 
 export class Daemon {
@@ -71,7 +74,7 @@ export class Daemon {
     const { store, libvirt, collect } = this.config;
     this.store = Store.open(store.path, { rawRetentionHours: store.rawRetentionHours, rollupRetentionDays: store.rollupRetentionDays });
     this.audit = new AuditLog(this.store.db);
-    this.supervisor = HostSupervisor.fromConfig(libvirt, { log: this.log.child({ component: 'libvirt' }) });
+    this.supervisor = HostSupervisor.fromConfig(libvirt, { log: this.log.child({ component: 'libvirt' }), ...(opts.openHost ? { open: opts.openHost } : {}) });
     this.host = supervisedHost(this.supervisor);
     const clog = this.log.child({ component: 'collector' });
     this.collector = new Collector({ host: () => this.supervisor.current(), store: this.store, log: clog });

@@ -76,7 +76,7 @@ t.test('forecast: the highest-priority class by default; bad input is exit 2', a
   t.match(unknown.stderr, /virtzone forecast: unknown series "class:platinum" in .*trace\.db \(classes there: class:bronze, class:gold, class:silver; or vm:NAME\)/);
   const res = await virtzone(['forecast', '--db', db, '--resource', 'disk']);
   t.equal(res.code, 2);
-  t.match(res.stderr, /--resource: "disk" is not one of cpu, memory, both/);
+  t.match(res.stderr, /option '--resource <r>' argument 'disk' is invalid\. Allowed choices are cpu, memory, both/);
   const missing = await virtzone(['forecast', '--db', join(work, 'nope.db')]);
   t.equal(missing.code, 2);
   t.match(missing.stderr, /--db: database file not found/);
