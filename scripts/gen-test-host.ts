@@ -106,7 +106,12 @@ function domainXml(d: GeneratedDomain, index: number): string {
 export function generateTestHostXml(spec: TestHostSpec): string {
   const domains = testHostDomains(spec);
   const cpus = spec.cpus ?? Math.max(16, Math.ceil(spec.domains / 4));
-  const memoryKiB = (spec.memoryMiB ?? Math.max(64 * 1024, spec.domains * 2048)) * 1024;
+  return testHostXml(domains, cpus, spec.memoryMiB ?? Math.max(64 * 1024, spec.domains * 2048));
+}
+
+/** A test-driver host XML with exactly these domains, `cpus` host CPUs and `memoryMiB`. */
+export function testHostXml(domains: readonly GeneratedDomain[], cpus: number, memoryMiB: number): string {
+  const memoryKiB = memoryMiB * 1024;
   const sockets = 2;
   const threads = 2;
   const cores = Math.max(1, Math.ceil(cpus / (sockets * threads)));

@@ -85,11 +85,11 @@ export function renderPlot(runs: readonly PolicyRun[], opts: PlotOptions = {}): 
     ['used (what they got)', COLORS.used, '3,2'],
   ];
   legend.forEach(([label, color, dash], i) => {
-    const x = 10 + i * 200;
+    const x = 10 + i * 240;
     out.push(`<line x1="${x}" x2="${x + 24}" y1="36" y2="36" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
     out.push(`<text x="${x + 28}" y="40" font-size="11">${esc(label)}</text>`);
   });
-  out.push(`<rect x="${10 + 3 * 200}" y="31" width="14" height="10" fill="${COLORS.rejected}" opacity="0.7"/><text x="${10 + 3 * 200 + 18}" y="40" font-size="11">rejected requests per hour</text>`);
+  out.push(`<rect x="${10 + 3 * 240}" y="31" width="14" height="10" fill="${COLORS.rejected}" opacity="0.7"/><text x="${10 + 3 * 240 + 18}" y="40" font-size="11">rejected requests per hour</text>`);
   withTimeline.forEach((run, row) => {
     const y0 = TOP + row * (PANEL_H + GAP + 14);
     out.push(`<text x="10" y="${y0 + 10}" font-size="12" font-weight="bold">${esc(run.policy)}</text>`);

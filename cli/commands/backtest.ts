@@ -86,6 +86,7 @@ export function registerBacktest(program: Command): void {
       }
       const limit = opts.limit !== undefined ? positiveInt(opts.limit, '--limit') : undefined;
       const epochs = opts.epochs !== undefined ? positiveInt(opts.epochs, '--epochs', 1000) : undefined;
+      const started = Date.now();
       const say = progressPrinter(opts.quiet ?? false);
       let series: LoadSeries[];
       if (opts.trace !== undefined) {
@@ -137,6 +138,8 @@ export function registerBacktest(program: Command): void {
         if (/the protocol needs more than/.test((err as Error).message)) throw usageError((err as Error).message);
         throw err;
       }
+      // the whole command, reading the trace included
+      result.seconds = Math.round((Date.now() - started) / 100) / 10;
       if (opts.json) {
         printJson(result);
         return;
