@@ -25,7 +25,9 @@ import {
   type VmTarget,
   type VmView,
 } from '../partitioner/index.js';
-import { admit, candidateZones, type ZoneCapacity } from '../router/placement/admission.js';
+import { admit, candidateZones, zoneCapacityOf, type ZoneCapacity } from '../router/placement/admission.js';
+import { buildZoneStates, type LatestUse, type ZoneMember } from '../partitioner/zones/state.js';
+import type { Plan } from '../partitioner/plan/types.js';
 import { mapToZone } from '../router/placement/mapping.js';
 import { overflowPolicy, probabilisticPolicy, type OverflowPolicy } from '../router/overflow/policy.js';
 import { classSeries, cloneHistory, recordClassUse, type ClassHistory } from './history.js';
@@ -146,6 +148,8 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
   let exhausted: Record<string, boolean> = {};
   let scaler: ScalerMemory = emptyMemory();
   let predictions: LoadPrediction[] = [];
+  /** the last partition() plan (zone names, ranks, forecast peaks) for the router's zone view */
+  let plan: Pick<Plan, 'zones'> = { zones: [] };
   let tick = 0;
 
   const demandOf = (vm: Vm, t: number): void => {
@@ -219,7 +223,7 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
       fallback[z].cpuCores += v.maxVcpus;
       fallback[z].memoryMiB += v.maxMemoryMiB;
     }
-    const plan = partition([], capacity, config, { fallback });
+    plan = partition([], capacity, config, { fallback });
     setAllocations(Object.fromEntries(plan.zones.map((z) => [z.name, z.allocation])), false);
   };
 
@@ -278,25 +282,22 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
   };
 
   const repartition = (count: boolean): void => {
-    const plan = partition(predictions, capacity, config, { vms: vmViews() });
+    plan = partition(predictions, capacity, config, { vms: vmViews() });
     setAllocations(Object.fromEntries(plan.zones.map((z) => [z.name, z.allocation])), count);
   };
 
   // --- admission ----------------------------------------------------------------------
 
-  const zoneCapacities = (): ZoneCapacity[] =>
-    zones.map((name, i) => {
-      const list = members(i);
-      return {
-        name,
-        rank: rankOf(name),
-        capacity: { cpuCores: alloc[i].cpuCores * config.host.cpuOvercommit, memoryMiB: alloc[i].memoryMiB },
-        provisioned: { cpuCores: sumOf(list, (v) => v.vcpus), memoryMiB: sumOf(list, (v) => v.memoryMiB) },
-        used: { cpuCores: sumOf(list, (v) => v.usedCpu ?? 0), memoryMiB: sumOf(list, (v) => v.usedMemory ?? 0) },
-        reserved: ZERO(),
-        exhausted: forecastDriven ? (exhausted[name] ?? false) : false,
-      };
-    });
+  // the router's view, built as the daemon builds it (buildZoneStates: the plan, the
+  // auto-scaler's allocations and exhausted flags, members and their latest use); the
+  // allocations are shares of capacityOf(), whose CPU already includes the overcommit
+  const zoneCapacities = (): ZoneCapacity[] => {
+    const domains: ZoneMember[] = vms.map((v) => ({ name: v.spec.id, zone: zones[v.zone], running: true, vcpus: v.vcpus, memoryMiB: v.memoryMiB }));
+    const usage = new Map<string, LatestUse>(vms.map((v) => [v.spec.id, { cpuCores: v.usedCpu, memoryMiB: v.usedMemory }]));
+    const allocations = Object.fromEntries(zones.map((z, i) => [z, alloc[i]]));
+    const states = buildZoneStates(plan, domains, usage, forecastDriven ? exhausted : {}, allocations, config.router.useRatioQuantile);
+    return states.map((z) => zoneCapacityOf(z, rankOf(z.name), ZERO()));
+  };
 
   /** Expected change of the class's load over 30 minutes (the router's expectedGrowth). */
   const expectedGrowth = (zone: string, used: Resources): Resources => {
@@ -329,7 +330,8 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
     if (!mapped.ok) throw new Error(`request ${spec.id}: ${mapped.detail}`);
     const caps = zoneCapacities();
     const target = caps.find((z) => z.name === mapped.zone)!;
-    const a = admit(request, candidateZones(target, caps));
+    // static sizes zones by provisioned size, so it admits by provisioned size too
+    const a = admit(request, candidateZones(target, caps), policy === 'static' ? 'provisioned' : config.router.admission);
     if (a.kind === 'fits') return { admitted: true, overflow: false };
     // static never over-commits: what does not fit by provisioned size is rejected
     if (policy === 'static') return { admitted: false, overflow: false };
@@ -475,7 +477,7 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
         alloc.map((a) => a.cpuCores),
         capacity.memoryMiB,
         delivered,
-        s.zoneCpu,
+        config.zones.cpuLimit,
       );
       vms.forEach((v, i) => {
         v.usedCpu = delivered.cpu[i];

@@ -4,7 +4,6 @@
 import type { Config } from '../daemon/config/schema.js';
 import { defaultConfig } from '../daemon/config/load.js';
 import { GENERAL_ZONE_NAME } from '../daemon/model/types.js';
-import type { ZoneCpuMode } from './world.js';
 
 export const POLICIES = ['static', 'reactive', 'predictive', 'oracle'] as const;
 export type PolicyName = (typeof POLICIES)[number];
@@ -42,8 +41,6 @@ export interface Scenario {
   model: ModelChoice;
   /** LSTM epochs when model = lstm */
   epochs: number;
-  /** how zone CPU allocations are enforced: 'quota' as the daemon does (cpu.max), or 'shared' (what-if) */
-  zoneCpu: ZoneCpuMode;
   /** the daemon's configuration (classes, partitioner, auto-scaler, overflow, host reserve) */
   config: Config;
 }
@@ -68,7 +65,6 @@ export const DEFAULT_SCENARIO: Omit<Scenario, 'trace' | 'config'> = {
   repartitionHours: 1,
   model: 'baselines',
   epochs: 8,
-  zoneCpu: 'quota',
 };
 
 /** A bad option, named as the command line spells it (e.g. "--rate"). */
@@ -107,7 +103,6 @@ export function makeScenario(input: Partial<Scenario> & { trace: string }): Scen
   num('--repartition-hours', s.repartitionHours, 0.05, 24 * 30);
   num('--epochs', s.epochs, 1, 1000, true);
   if (s.model !== 'baselines' && s.model !== 'lstm') throw new ScenarioError('--model', `expected baselines or lstm, got ${JSON.stringify(s.model)}`);
-  if (s.zoneCpu !== 'quota' && s.zoneCpu !== 'shared') throw new ScenarioError('--zone-cpu', `expected quota or shared, got ${JSON.stringify(s.zoneCpu)}`);
   const zones = [...s.config.classes.map((c) => c.name), GENERAL_ZONE_NAME];
   const entries = Object.entries(s.mix);
   if (entries.length === 0) throw new ScenarioError('--mix', 'expected at least one class=weight');
@@ -123,6 +118,23 @@ export function makeScenario(input: Partial<Scenario> & { trace: string }): Scen
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The config with the command line's overrides of zones.cpuLimit (--zone-cpu-limit) and
+ * router.admission (--admission) applied; throws ScenarioError naming the option.
+ */
+export function withOverrides(config: Config, o: { zoneCpuLimit?: string; admission?: string }): Config {
+  let c = config;
+  if (o.zoneCpuLimit !== undefined) {
+    if (o.zoneCpuLimit !== 'shares' && o.zoneCpuLimit !== 'quota') throw new ScenarioError('--zone-cpu-limit', `expected shares or quota, got ${JSON.stringify(o.zoneCpuLimit)}`);
+    c = { ...c, zones: { ...c.zones, cpuLimit: o.zoneCpuLimit } };
+  }
+  if (o.admission !== undefined) {
+    if (o.admission !== 'expected' && o.admission !== 'provisioned') throw new ScenarioError('--admission', `expected expected or provisioned, got ${JSON.stringify(o.admission)}`);
+    c = { ...c, router: { ...c.router, admission: o.admission } };
+  }
+  return c;
 }
 
 /** Parses "gold=0.3,silver=0.3,bronze=0.4". */
@@ -151,5 +163,7 @@ export function describeScenario(s: Scenario): Record<string, unknown> {
     overflow: { policy: config.overflow.policy, threshold: config.overflow.threshold, exponent: config.overflow.exponent },
     partitioner: { horizon: config.partitioner.horizon, quantile: config.partitioner.quantile },
     autoscalerIntervalSeconds: config.autoscaler.intervalSeconds,
+    zoneCpuLimit: config.zones.cpuLimit,
+    admission: config.router.admission,
   };
 }

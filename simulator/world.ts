@@ -2,16 +2,17 @@
 // in one moment, given what it demands (its trace), its own size and its zone's limits.
 // The same world model as partitioner/autoscaler/replay.ts:
 //   - a VM gets at most its vCPUs and its balloon: min(demand, vcpus), min(demand, memory);
-//   - a zone's CPU quota (its allocation) caps its members together: when they want
-//     more, each is throttled in proportion (as CFS bandwidth control does);
+//   - zone CPU follows config zones.cpuLimit, as partitioner/cgroups/layout.ts writes it:
+//     'quota' (cpu.max) caps the members together at the allocation — when they want
+//     more, each is throttled in proportion (as CFS bandwidth control does); 'shares'
+//     (cpu.weight only) guarantees each zone its allocation and gives what zones leave
+//     idle to zones that want more, in proportion to their allocations;
 //   - memory is not capped per zone (the zone's cgroup limit never goes below its
 //     balloons), but the host's memory is finite: when the guests together touch more
 //     than the host can give, each gets the same share of what there is (the host swaps).
-// What-if, not what the daemon does: with 'shared' zone CPU, a zone's allocation is a
-// guaranteed share rather than a cap — CPU a zone leaves idle goes to zones that want
-// more, in proportion to their allocations (as cpu.weight without cpu.max would do).
-// The daemon writes cpu.max (partitioner/cgroups/layout.ts), so 'quota' is the default.
 // Pure: arrays in, arrays out.
+
+import type { Config } from '../daemon/config/schema.js';
 
 export interface WorldVm {
   /** index into the zones' CPU caps */
@@ -22,8 +23,8 @@ export interface WorldVm {
   demandMemory: number;
 }
 
-/** How zone CPU allocations are enforced: hard quotas (the daemon), or work-conserving shares (what-if). */
-export type ZoneCpuMode = 'quota' | 'shared';
+/** How zone CPU allocations are enforced: config zones.cpuLimit. */
+export type ZoneCpuMode = Config['zones']['cpuLimit'];
 
 export interface Delivered {
   cpu: Float64Array;
@@ -60,7 +61,7 @@ export function deliver(vms: readonly WorldVm[], zoneCpuCaps: ArrayLike<number>,
 }
 
 /**
- * CPU each zone gets. quota: min(want, cap). shared: the same first, then what zones
+ * CPU each zone gets. quota: min(want, cap). shares: the same first, then what zones
  * leave idle is shared among zones that want more, in proportion to their caps, never
  * more than they want (a water-fill over at most one pass per zone).
  */
@@ -73,7 +74,7 @@ export function zoneCpu(want: ArrayLike<number>, caps: ArrayLike<number>, mode: 
     given[z] = Math.min(want[z], cap);
     spare += cap - given[z];
   }
-  if (mode === 'quota') return given;
+  if (mode !== 'shares') return given;
   for (let pass = 0; pass < n && spare > 1e-12; pass++) {
     let weight = 0;
     for (let z = 0; z < n; z++) if (want[z] - given[z] > 1e-12) weight += Math.max(caps[z], 1e-9);

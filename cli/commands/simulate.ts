@@ -11,7 +11,7 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, loadConfigFile } from '../../daemon/config/load.js';
-import { DEFAULT_SCENARIO, makeScenario, parseMix, POLICIES, ScenarioError, type PolicyName, type Scenario } from '../../simulator/scenario.js';
+import { DEFAULT_SCENARIO, makeScenario, parseMix, POLICIES, ScenarioError, withOverrides, type PolicyName, type Scenario } from '../../simulator/scenario.js';
 import { checkGoals, comparisonTable, goalLines, perClassTable, policyJson } from '../../simulator/report.js';
 import type { SimulateProgress } from '../../simulator/simulate.js';
 import { printJson, printTable, usageError } from '../output.js';
@@ -34,7 +34,8 @@ interface SimulateCliOptions {
   repartitionHours?: string;
   model?: string;
   epochs?: string;
-  zoneCpu?: string;
+  zoneCpuLimit?: string;
+  admission?: string;
   config?: string;
   json?: boolean;
   plot?: string;
@@ -96,7 +97,8 @@ export function registerSimulate(program: Command): void {
     .option('--repartition-hours <h>', 'hours between re-partitions (predictive, oracle)', String(d.repartitionHours))
     .option('--model <m>', 'forecaster of the predictive policy: baselines|lstm', d.model)
     .option('--epochs <n>', 'LSTM epochs (with --model lstm)', String(d.epochs))
-    .option('--zone-cpu <mode>', 'zone CPU enforcement: quota (as the daemon does) | shared (what-if: work-conserving)', d.zoneCpu)
+    .option('--zone-cpu-limit <mode>', 'override config zones.cpuLimit: shares (work-conserving, the default) | quota (hard cap at the allocation)')
+    .option('--admission <mode>', 'override config router.admission: expected (by expected use, the default) | provisioned (by provisioned size)')
     .option('--config <file>', 'virtzoned config for classes, partitioner, auto-scaler, overflow and host reserve (default: built-in defaults)')
     .option('--json', 'print JSON (one object; an array of objects with --policy all)')
     .option('--plot <file.svg>', 'write an SVG chart of demand, allocation and rejections over time per zone')
@@ -142,8 +144,8 @@ export function registerSimulate(program: Command): void {
           repartitionHours: numberOption('--repartition-hours', opts.repartitionHours),
           model: opts.model as Scenario['model'] | undefined,
           epochs: numberOption('--epochs', opts.epochs),
-          zoneCpu: opts.zoneCpu as Scenario['zoneCpu'] | undefined,
         });
+        scenario = { ...scenario, config: withOverrides(scenario.config, { zoneCpuLimit: opts.zoneCpuLimit, admission: opts.admission }) };
       } catch (err) {
         if (err instanceof ScenarioError) throw usageError(err.message);
         throw err;
@@ -180,7 +182,7 @@ export function registerSimulate(program: Command): void {
           `${w.initialVms} VMs at the start, ${w.requests} requests (${scenario.rate}/h mean, lifetime ${scenario.lifetimeHours} h); ` +
           `${w.from.slice(0, 16)} to ${w.to.slice(0, 16)} UTC; seed ${scenario.seed}` +
           (result.forecast ? `; forecaster: ${result.forecast.model}` : '') +
-          (scenario.zoneCpu === 'shared' ? '; zone CPU: shared (what-if)' : '') +
+          `; zone CPU ${scenario.config.zones.cpuLimit}, admission by ${scenario.config.router.admission} ${scenario.config.router.admission === 'expected' ? 'use' : 'size'}` +
           '\n\n',
       );
       const main = comparisonTable(result.runs);

@@ -131,6 +131,10 @@ export const ConfigSchema = Type.Object(
         layout: Type.Union([Type.Literal('auto'), Type.Literal('cgroupfs'), Type.Literal('systemd')], { default: 'auto', description: 'how libvirt names partitions: cgroupfs = <name>.partition dirs, systemd = machine-<name>.slice units' }),
         systemdUnitDir: Type.String({ minLength: 1, default: '/run/systemd/system', description: 'where slice units are written on systemd hosts' }),
         vmOverheadMiB: NonNegative('per-VM QEMU overhead added to a zone memory limit', 256),
+        cpuLimit: Type.Union([Type.Literal('shares'), Type.Literal('quota')], {
+          default: 'shares',
+          description: 'how a zone\'s CPU allocation is enforced: shares = work-conserving (cpu.weight/cpu.shares in proportion to the allocation, no per-zone cap: a zone is guaranteed its allocation under contention and may use CPU other zones leave idle); quota = hard cap at the allocation (cpu.max / cfs_quota). Memory is always a hard limit',
+        }),
       },
       { additionalProperties: false, default: {}, description: 'the zones\' resource partitions (cgroups) on the host' },
     ),
@@ -164,6 +168,16 @@ export const ConfigSchema = Type.Object(
         retryAfterSeconds: Type.Integer({ minimum: 1, default: 60, description: 'retry hint sent with a denial' }),
       },
       { additionalProperties: false, default: {}, description: 'the overflow manager: requests that no zone can take after auto-scaling' },
+    ),
+    router: Type.Object(
+      {
+        admission: Type.Union([Type.Literal('expected'), Type.Literal('provisioned')], {
+          default: 'expected',
+          description: 'what a request and a zone\'s members are charged at when admitting into a zone: expected = their expected use (members: max(measured use, forecast peak); a request or reservation: its size x the class\'s observed use/provisioned ratio); provisioned = their full provisioned size',
+        }),
+        useRatioQuantile: Type.Number({ minimum: 0.5, maximum: 1, default: 0.9, description: 'expected admission: quantile over a class\'s running VMs of use/provisioned that a new request of the class is expected to use (bounded to [0.1, 1]; a class with no measured VM uses 1)' }),
+      },
+      { additionalProperties: false, default: {}, description: 'the placement router\'s admission into zones' },
     ),
     log: Type.Object(
       {

@@ -77,6 +77,14 @@ export interface ZoneState {
   used: { cpuCores: number; memoryMiB: number };
   /** forecast peak over the planning horizon, when a forecast exists */
   forecastPeak?: { cpuCores: number; memoryMiB: number };
+  /**
+   * what the class's VMs use of what they are provisioned with: a high quantile over the
+   * running members of use/provisioned, in [0.1, 1]; absent when no member has a use
+   * sample (admission then assumes 1). Expected admission charges a request at its size x this.
+   */
+  useRatio?: { cpu: number; memory: number };
+  /** provisioned size of running members that have no use sample yet (they count at their expected use) */
+  unmeasured?: { cpuCores: number; memoryMiB: number };
   vms: string[];
   exhausted: boolean;
 }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Cron } from 'croner';
-import type { LoadPrediction } from '../../daemon/model/types.js';
+import type { LoadPrediction, Rollup } from '../../daemon/model/types.js';
 import type { ModelCheckpoints, RunRecord } from '../checkpoint/checkpoint.js';
 import type { LoadSeries } from '../input/series.js';
 import { rollupsToSeries, type RollupReader } from '../input/store.js';
@@ -17,6 +17,9 @@ import { LstmForecaster, type LstmOptions } from '../model/lstm/lstm.js';
 import { predictAll, restoreModels } from '../predict.js';
 import type { TrainedForecast } from '../train.js';
 import type { TrainRequest, WorkerMessage } from './messages.js';
+
+/** rollups read per synchronous store call (one day = 288 rows of a series) */
+const READ_CHUNK_SECONDS = 86_400;
 
 export interface RoutineLog {
   info(obj: object, msg: string): void;
@@ -165,7 +168,7 @@ export class ForecastRoutine extends EventEmitter {
   private inWorker(req: TrainRequest, runId: number): Promise<TrainedForecast> {
     return new Promise((resolve, reject) => {
       const transfer = req.series.map((s) => s.values.buffer as ArrayBuffer);
-      const worker = new Worker(workerUrl(), { workerData: req, transferList: transfer as never });
+      const worker = startTrainWorker(req, transfer);
       this.worker = worker;
       let settled = false;
       worker.on('message', (m: WorkerMessage) => {
@@ -192,14 +195,23 @@ export class ForecastRoutine extends EventEmitter {
     });
   }
 
-  /** Reads every series from the store, one key at a time, yielding between keys. */
+  /**
+   * Reads every series from the store a day of rollups at a time, yielding between reads:
+   * SQLite reads are synchronous, and a month of one series in one call would hold the
+   * API's event loop for tens of milliseconds.
+   */
   private async loadSeries(from: number): Promise<LoadSeries[]> {
     const prefixes = this.opts.prefixes ?? [''];
     const keys = [...new Set(prefixes.flatMap((p) => this.opts.reader.listSeries(p).map((s) => s.series)))];
+    const to = this.now() + 300;
     const out: LoadSeries[] = [];
     for (const key of keys) {
-      out.push(...rollupsToSeries(key, this.opts.reader.readRollups(key, from)));
-      await new Promise((r) => setImmediate(r)); // keep each synchronous read short
+      const rows: Rollup[] = [];
+      for (let a = from; a < to; a += READ_CHUNK_SECONDS) {
+        for (const r of this.opts.reader.readRollups(key, a, Math.min(to, a + READ_CHUNK_SECONDS))) rows.push(r);
+        await new Promise((r) => setImmediate(r));
+      }
+      out.push(...rollupsToSeries(key, rows));
     }
     return out;
   }
@@ -270,8 +282,16 @@ export class ForecastRoutine extends EventEmitter {
   }
 }
 
-/** The worker script: compiled .js next to this file, or the .ts source under tsx. */
-function workerUrl(): URL {
+/**
+ * The worker runs the compiled train-worker.js next to this file. From the source tree
+ * (tsx, tap) there is only the .ts, and a worker does not inherit the parent's TypeScript
+ * loader for its entry, so a one-line bootstrap registers tsx in the worker first.
+ */
+function startTrainWorker(req: TrainRequest, transfer: ArrayBuffer[]): Worker {
+  const opts = { workerData: req, transferList: transfer as never };
   const js = new URL('./train-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(js)) ? js : new URL('./train-worker.ts', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return new Worker(js, opts);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const ts = new URL('./train-worker.ts', import.meta.url).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); })`, { ...opts, eval: true });
 }

@@ -102,7 +102,7 @@ export class ZoneAutoscaler {
 
   /** The zones as the router sees them, from the last tick's view of the host. */
   zoneStates(): ZoneState[] {
-    return buildZoneStates(this.plan, this.vms, this.use, this.exhausted, this.allocations);
+    return buildZoneStates(this.plan, this.vms, this.use, this.exhausted, this.allocations, this.deps.config.router.useRatioQuantile);
   }
 
   /**

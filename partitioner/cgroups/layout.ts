@@ -103,6 +103,8 @@ export interface ZoneLimitInput {
   vmCount: number;
   /** per-VM QEMU overhead added to the memory limit */
   vmOverheadMiB: number;
+  /** config zones.cpuLimit: shares = no CPU cap, weight only (work-conserving); quota = capped at the allocation */
+  cpuLimit?: 'shares' | 'quota';
 }
 
 /** libvirt's conversion of cpu_shares to cgroup v2 cpu.weight. */
@@ -111,14 +113,18 @@ export function sharesToWeight(shares: number): number {
 }
 
 /**
- * The zone's limits. CPU is capped at the allocation (quota). The memory limit is
+ * The zone's limits. CPU: the weight (cpu.weight / cpu.shares) is always in proportion
+ * to the allocation, so under contention every zone gets at least its allocation; with
+ * cpuLimit 'quota' the allocation is also a hard cap (cpu.max), with 'shares' there is
+ * no cap, so CPU one zone leaves idle goes to zones that want more instead of nobody
+ * (a quota throttles a busy bronze zone while gold idles). The memory limit is
  * never below what the zone's VMs already hold plus their QEMU overhead, with room for
  * one more VM's overhead — a cgroup memory limit under a guest's resident memory gets
  * that guest OOM-killed, and virtzone never hurts a guest to enforce a zone.
  */
 export function zoneLimits(input: ZoneLimitInput): ZoneLimits {
-  const { allocation, provisionedMemoryMiB, vmCount, vmOverheadMiB } = input;
-  const cpuQuotaUs = Math.max(1000, Math.round(allocation.cpuCores * CPU_PERIOD_US));
+  const { allocation, provisionedMemoryMiB, vmCount, vmOverheadMiB, cpuLimit = 'quota' } = input;
+  const cpuQuotaUs = cpuLimit === 'shares' ? null : Math.max(1000, Math.round(allocation.cpuCores * CPU_PERIOD_US));
   const shares = sharesFor(Math.max(allocation.cpuCores, 0.01));
   const memMiB = Math.max(allocation.memoryMiB + vmOverheadMiB * (vmCount + 1), provisionedMemoryMiB + vmOverheadMiB * (vmCount + 1));
   return {

@@ -22,7 +22,7 @@ export function limitsForZones(
   const out: Record<string, ZoneLimits> = {};
   for (const [zone, allocation] of Object.entries(allocations)) {
     const p = prov.get(zone) ?? { mem: 0, n: 0 };
-    out[zone] = zoneLimits({ allocation, provisionedMemoryMiB: p.mem, vmCount: p.n, vmOverheadMiB: config.zones.vmOverheadMiB });
+    out[zone] = zoneLimits({ allocation, provisionedMemoryMiB: p.mem, vmCount: p.n, vmOverheadMiB: config.zones.vmOverheadMiB, cpuLimit: config.zones.cpuLimit });
   }
   return out;
 }

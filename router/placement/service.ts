@@ -11,7 +11,7 @@ import type { EnsurePartition, ForecastProvider, ZoneProvider } from '../deps.js
 import type { OverflowDecision, OverflowPolicy, Resources } from '../overflow/policy.js';
 import { ProblemError, conflict, notFound, unavailable, unprocessable } from '../problem.js';
 import type { Reservation, ReservationStore } from '../reservations/store.js';
-import { admit, candidateZones, type ZoneCapacity } from './admission.js';
+import { admit, candidateZones, zoneCapacityOf, type ZoneCapacity } from './admission.js';
 import { parseZoneMetadata } from '../../daemon/host/metadata.js';
 import { createDomain, DomainCreateError, virtzoneMetadata } from './create-domain.js';
 import { DomainXmlError, inspectDomainXml } from './domain-xml.js';
@@ -172,19 +172,14 @@ export class PlacementService {
     return i < 0 ? this.classes.length : i;
   }
 
-  /** Capacities as admission sees them: zone allocation x overcommit, provisioned, active reservations. */
+  /**
+   * Capacities as admission sees them: zone allocation (its CPU already includes
+   * host.cpuOvercommit: the partitioner shares out capacityOf(), so it is not applied
+   * again here), members' provisioned size and use, active reservations.
+   */
   private capacities(zones: readonly ZoneState[], targetName: string): ZoneCapacity[] {
     const totals = this.o.store.totals();
-    const oc = this.o.config.host.cpuOvercommit;
-    const out: ZoneCapacity[] = zones.map((z) => ({
-      name: z.name,
-      rank: this.rankOf(z.name),
-      capacity: { cpuCores: z.allocation.cpuCores * oc, memoryMiB: z.allocation.memoryMiB },
-      provisioned: z.provisioned,
-      used: z.used,
-      reserved: totals.get(z.name)?.reserved ?? ZERO,
-      exhausted: z.exhausted,
-    }));
+    const out: ZoneCapacity[] = zones.map((z) => zoneCapacityOf(z, this.rankOf(z.name), totals.get(z.name)?.reserved ?? ZERO));
     // a zone the monitor does not report (no plan yet) has no capacity
     if (!out.some((z) => z.name === targetName)) {
       out.push({ name: targetName, rank: this.rankOf(targetName), capacity: ZERO, provisioned: ZERO, used: ZERO, reserved: totals.get(targetName)?.reserved ?? ZERO, exhausted: true });
@@ -261,7 +256,7 @@ export class PlacementService {
       store.fulfillBound(() => vmsByZone(zones), t);
       const caps = this.capacities(zones, zoneName);
       const targetCap = caps.find((z) => z.name === zoneName)!;
-      const admission = admit(request, candidateZones(targetCap, caps));
+      const admission = admit(request, candidateZones(targetCap, caps), config.router.admission);
       let decision: OverflowDecision | undefined;
       let chargeZone: string;
       if (admission.kind === 'fits') {

@@ -4,13 +4,13 @@ import type { FastifyInstance } from 'fastify';
 import { GENERAL_ZONE_NAME, type ZoneState } from '../../daemon/model/types.js';
 import { zoneCondition } from '../../partitioner/surfaces/zones.js';
 import type { RouterContext } from '../context.js';
+import { expectedRoom, room, zoneCapacityOf } from '../placement/admission.js';
 import { notFound } from '../problem.js';
 import { problemResponses } from '../schemas/common.js';
 import { ZoneParams, ZoneView } from '../schemas/reads.js';
 
 export async function zoneRoutes(app: FastifyInstance, ctx: RouterContext) {
   const classes = ctx.deps.config.classes.map((c) => c.name);
-  const oc = ctx.deps.config.host.cpuOvercommit;
   const rankOf = (z: string) => (classes.includes(z) ? classes.indexOf(z) : classes.length);
 
   async function views() {
@@ -31,10 +31,8 @@ export async function zoneRoutes(app: FastifyInstance, ctx: RouterContext) {
           ...(z.forecastPeak ? { forecastPeak: z.forecastPeak } : {}),
           reserved,
           overflowReserved: t?.overflow ?? zero,
-          free: {
-            cpuCores: z.allocation.cpuCores * oc - z.provisioned.cpuCores - reserved.cpuCores,
-            memoryMiB: z.allocation.memoryMiB - z.provisioned.memoryMiB - reserved.memoryMiB,
-          },
+          // the room admission sees (config router.admission); allocation CPU already includes host.cpuOvercommit
+          free: (ctx.deps.config.router.admission === 'expected' ? expectedRoom : room)(zoneCapacityOf(z, rankOf(z.name), reserved)),
           reservations: t?.count ?? 0,
           vms: z.vms,
           exhausted: z.exhausted,

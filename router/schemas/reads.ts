@@ -13,7 +13,7 @@ export const ZoneView = Type.Object(
     forecastPeak: Type.Optional(Resources),
     reserved: { ...Resources, description: 'active reservations charged to this zone' },
     overflowReserved: { ...Resources, description: 'the part of reserved granted by the overflow manager' },
-    free: { ...Resources, description: 'allocation (CPU x host.cpuOvercommit) - provisioned - reserved; negative when over-committed' },
+    free: { ...Resources, description: 'room for placements as admission sees it (config router.admission) — provisioned: allocation - provisioned - reserved; expected: allocation - max(use, forecast peak) - reserved x use ratio (allocation CPU includes host.cpuOvercommit); negative when over-committed' },
     reservations: Type.Integer(),
     vms: Type.Array(Type.String()),
     exhausted: Type.Boolean(),

@@ -122,6 +122,10 @@ const end = await finished;
 child.kill('SIGTERM');
 
 const rows = [idle, during];
+if (!end.startsWith('trained')) {
+  console.error(`the training run did not finish: ${end}`);
+  process.exit(1);
+}
 console.log(JSON.stringify({ connections, loadAverageBefore: loadBefore, end, rows }, null, 2));
 const ok = during.p99 < 50 && during.non2xx === 0 && during.errors === 0 && end.startsWith('trained');
 console.log(`goal (p99 < 50 ms during training): ${ok ? 'met' : 'NOT met'}`);

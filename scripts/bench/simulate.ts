@@ -5,11 +5,11 @@
 // with --seeds, the headline numbers of more seeds) to BENCHMARKS.md.
 //
 // Run: nice -n 10 npx tsx scripts/bench/simulate.ts [--trace DIR] [--hours 168] [--initial-vms 64]
-//      [--seeds 1,2,3] [--model baselines|lstm] [--zone-cpu quota|shared] [--record] [--json]
+//      [--seeds 1,2,3] [--model baselines|lstm] [--zone-cpu-limit shares|quota] [--admission expected|provisioned] [--record] [--json]
 import { appendFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { makeScenario, type Scenario } from '../../simulator/scenario.js';
+import { makeScenario, withOverrides, type Scenario } from '../../simulator/scenario.js';
 import { simulate, type SimulationResult } from '../../simulator/simulate.js';
 import { checkGoals, comparisonTable, goalLines, perClassTable } from '../../simulator/report.js';
 
@@ -27,17 +27,22 @@ const base = {
   hours: Number(opt('--hours') ?? 168),
   initialVms: Number(opt('--initial-vms') ?? 64),
   model: (opt('--model') ?? 'baselines') as Scenario['model'],
-  zoneCpu: (opt('--zone-cpu') ?? 'quota') as Scenario['zoneCpu'],
 };
+const overrides = { zoneCpuLimit: opt('--zone-cpu-limit'), admission: opt('--admission') };
+const scenarioFor = (seed: number): Scenario => {
+  const sc = makeScenario({ ...base, seed });
+  return { ...sc, config: withOverrides(sc.config, overrides) };
+};
+const overrideFlags = `${overrides.zoneCpuLimit ? ` --zone-cpu-limit ${overrides.zoneCpuLimit}` : ''}${overrides.admission ? ` --admission ${overrides.admission}` : ''}`;
 
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-const first = await simulate({ scenario: makeScenario({ ...base, seed: seeds[0] }), policies: ['static', 'reactive', 'predictive', 'oracle'] });
+const first = await simulate({ scenario: scenarioFor(seeds[0]), policies: ['static', 'reactive', 'predictive', 'oracle'] });
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 const more: SimulationResult[] = [];
-for (const seed of seeds.slice(1)) more.push(await simulate({ scenario: makeScenario({ ...base, seed }), policies: ['static', 'reactive', 'predictive', 'oracle'] }));
+for (const seed of seeds.slice(1)) more.push(await simulate({ scenario: scenarioFor(seed), policies: ['static', 'reactive', 'predictive', 'oracle'] }));
 
 const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${process.platform}, load average ${loadavg()[0].toFixed(1)}`;
 const s = first.scenario as Record<string, unknown>;
@@ -69,7 +74,7 @@ if (record) {
     base.initialVms !== 64 ? ` --initial-vms ${base.initialVms}` : '',
     seeds.length > 1 || seeds[0] !== 1 ? ` --seeds ${seeds.join(',')}` : '',
     base.model !== 'baselines' ? ` --model ${base.model}` : '',
-    base.zoneCpu !== 'quota' ? ` --zone-cpu ${base.zoneCpu}` : '',
+    overrideFlags,
   ].join('');
   const main = comparisonTable(first.runs);
   const per = perClassTable(first.runs);
@@ -77,13 +82,13 @@ if (record) {
     `## Simulator: a week of the Bitbrains traces, every policy (issue 7) — ${new Date().toISOString().slice(0, 10)}`,
     '',
     `Command: \`nice -n 10 npx tsx scripts/bench/simulate.ts${flags} --record\`  `,
-    `Same as: \`virtzone simulate --trace ../shared/traces/bitbrains-rnd --policy all --seed ${seeds[0]}${base.hours !== 168 ? ` --hours ${base.hours}` : ''}${base.initialVms !== 64 ? ` --initial-vms ${base.initialVms}` : ''}${base.model !== 'baselines' ? ` --model ${base.model}` : ''}${base.zoneCpu !== 'quota' ? ` --zone-cpu ${base.zoneCpu}` : ''}\`  `,
+    `Same as: \`virtzone simulate --trace ../shared/traces/bitbrains-rnd --policy all --seed ${seeds[0]}${base.hours !== 168 ? ` --hours ${base.hours}` : ''}${base.initialVms !== 64 ? ` --initial-vms ${base.initialVms}` : ''}${base.model !== 'baselines' ? ` --model ${base.model}` : ''}${overrideFlags}\`  `,
     `Machine: ${machine}`,
     '',
     `Scenario: host ${s.cpus} CPUs / ${s.memoryGiB} GiB (reserve ${JSON.stringify(s.reserve)}), ${first.workload.initialVms} VMs at the start, ` +
       `${first.workload.requests} requests (${s.rate}/h mean, daily amplitude ${s.dailyAmplitude}, peak ${s.peakHourUtc}:00 UTC, mean lifetime ${s.lifetimeHours} h, mix ${JSON.stringify(s.mix)}), ` +
       `${first.workload.from.slice(0, 16)} to ${first.workload.to.slice(0, 16)} UTC, forecaster ${s.model} trained on the ${s.trainDays} days before, ` +
-      `re-partition every ${s.repartitionHours} h, auto-scaler every ${s.autoscalerIntervalSeconds} s, zone CPU ${s.zoneCpu}, seed ${seeds[0]}.`,
+      `re-partition every ${s.repartitionHours} h, auto-scaler every ${s.autoscalerIntervalSeconds} s, zone CPU ${s.zoneCpuLimit}, admission by ${s.admission === 'expected' ? 'expected use' : 'provisioned size'}, seed ${seeds[0]}.`,
     '',
     `Time: ${summary.wallSeconds} s wall, ${summary.cpuSeconds} s CPU for all four policies (${summary.vmDaysSimulated} VM-days), traces read and forecaster trained in the same process; ` +
       `per policy ${Object.entries(summary.perPolicySeconds).map(([k, v]) => `${k} ${v} s`).join(', ')}. ` +

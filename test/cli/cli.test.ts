@@ -89,9 +89,10 @@ t.test('exit codes and messages for bad input', async (t) => {
   t.match(missingDb.stderr, /virtzone vms: --db: database file not found: .*missing\.db/);
   t.notOk(existsSync(join(work, 'missing.db')), 'reading never creates the file');
 
-  const noDb = await virtzone('history', 'bitbrains-1');
-  t.equal(noDb.code, 2);
-  t.match(noDb.stderr, /required option '--db <file>'/);
+  // without --db, history asks the daemon: none runs at this socket
+  const noDb = await virtzone('history', 'bitbrains-1', '--socket', join(work, 'no-daemon.sock'));
+  t.equal(noDb.code, 3);
+  t.match(noDb.stderr, /virtzoned is not running: no socket at/);
 
   const notDb = await virtzone('vms', '--db', join(trace, '2013-7', '2.csv'));
   t.equal(notDb.code, 2, notDb.stderr);

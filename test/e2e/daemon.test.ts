@@ -132,8 +132,14 @@ async function main(): Promise<void> {
     const gold = zones.find((z) => z.name === 'gold')!;
     const cpu = used.find((h) => h.version === 1 && h.controllers.includes('cpu'));
     if (cpu) {
-      const quota = Number(readFileSync(join(cpu.mount, 'machine/virtzone-gold.partition/cpu.cfs_quota_us'), 'utf8'));
-      t.ok(Math.abs(quota - gold.allocation.cpuCores * 100_000) <= 1000, `gold cpu.cfs_quota_us ${quota} = allocation ${gold.allocation.cpuCores} cores`);
+      // the zone's weight follows its allocation (1024 shares per core); a hard cap
+      // (cfs_quota) only with zones.cpuLimit 'quota'
+      const goldDir = join(cpu.mount, 'machine/virtzone-gold.partition');
+      const shares = Number(readFileSync(join(goldDir, 'cpu.shares'), 'utf8'));
+      const quota = Number(readFileSync(join(goldDir, 'cpu.cfs_quota_us'), 'utf8'));
+      t.equal(shares, Math.round(1024 * gold.allocation.cpuCores), `gold cpu.shares ${shares} for ${gold.allocation.cpuCores} cores`);
+      t.ok(quota === -1 || Math.abs(quota - gold.allocation.cpuCores * 100_000) <= 1000, `gold cpu.cfs_quota_us ${quota}: none, or the allocation`);
+      observed.goldCpu = { shares, quota };
     }
     t.comment(`zones: ${JSON.stringify(zones.map((z) => ({ name: z.name, allocation: z.allocation })))}`);
     observed.partitions = { dirs, zones: zones.map((z) => ({ name: z.name, allocation: z.allocation })) };

@@ -33,7 +33,8 @@ if (skip) {
 async function main(): Promise<void> {
   const IDLE = 'vz-e2e-f-idle';
   const VICTIM = 'vz-e2e-f-victim';
-  const GUESTS = [IDLE, VICTIM];
+  const PLACED = 'vz-e2e-f-placed';
+  const GUESTS = [IDLE, VICTIM, PLACED];
   const ZONES = ['gold', 'silver', 'general'];
   const dir = mkdtempSync(join(E2E_DIR, 'faults-'));
   const fullDir = join(dir, 'full');
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   const image: GuestImage = await buildGuest();
   t.comment((await startLibvirtd()).split('\n').pop() ?? '');
   for (const name of GUESTS) await removeDomain(name);
+  for (const z of ZONES) removePartition(`/machine/virtzone-${z}`); // from a run that died
 
   async function createGuest(o: Omit<GuestOptions, 'image'>): Promise<void> {
     const file = join(dir, `${o.name}.xml`);
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
   const zoneMeta = (cls: string) => buildZoneMetadata({ class: cls, tenant: 'e2e', app: 'e2e-faults' }, { forDomainXml: true });
   await createGuest({ name: IDLE, burn: 0, metadata: zoneMeta('silver') });
   await createGuest({ name: VICTIM, burn: 0, metadata: zoneMeta('gold') });
-  for (const name of GUESTS) await waitFor(`${name} to report`, () => readGuestConsole(consoleLogPath(name)).reports.at(-1), 60_000);
+  for (const name of [IDLE, VICTIM]) await waitFor(`${name} to report`, () => readGuestConsole(consoleLogPath(name)).reports.at(-1), 60_000);
 
   const dbPath = join(dir, 'virtzone.db');
   // The auto-scaler is off here: the plan steps of (c) must be the re-partition's alone.
@@ -207,6 +209,34 @@ async function main(): Promise<void> {
     t.equal(stored, ok201, `${stored} reservations for the ${ok201} keys answered 201`);
     t.comment(`after restart: ${ok201} of ${N} keys 201, ${replayedUnanswered} of the unanswered ones had been committed before the kill (replayed)`);
     observed.killBurst = { sent: answers.size, answered201: created.length, cutOff: failed.length, integrity, afterRetry201: ok201, stored, committedButUnanswered: replayedUnanswered };
+  });
+
+  await t.test('(b2) kill -9 while a domainXml placement creates its domain: the retry is answered', async (t) => {
+    const d = daemon;
+    const xml = renderGuestXml({ name: PLACED, image, burn: 0 });
+    rmSync(consoleLogPath(PLACED), { force: true });
+    const req = { tenant: 'e2e', app: 'e2e-web', vcpus: 1, memoryMiB: 256, domainXml: xml };
+    const KEY = 'e2e-cut-domain-1';
+    const first = d.api('POST', '/v1/placements', req, { 'idempotency-key': KEY }).catch((e: Error) => e);
+    // kill as soon as libvirt knows the domain: define done, start under way (or done)
+    await waitFor('the domain to be defined', () => virsh('domstate', PLACED).then(() => true, () => false), 30_000, 20);
+    await d.kill9();
+    const cut = await first;
+    const state = await virsh('domstate', PLACED).then((s) => s.trim(), () => 'gone');
+    t.comment(`killed with the domain ${state}; the request got ${cut instanceof Error ? cut.message : cut.status}`);
+    const row = withDb((db) => db.prepare('SELECT id, state, response FROM reservations WHERE idempotency_key = ?').get(KEY) as { id: string; state: string; response: string | null } | undefined);
+    daemon = await Virtzoned.start({ dir, config, logName: 'virtzoned-3.log' });
+    daemons.push(daemon);
+    const retry = await daemon.api('POST', '/v1/placements', req, { 'idempotency-key': KEY });
+    t.comment(`retry after restart: ${retry.status} ${JSON.stringify(retry.body)} (the cut-off reservation was ${JSON.stringify(row && { state: row.state, answered: row.response !== null })})`);
+    t.equal(retry.status, 201, 'answered, not "in progress" for ever');
+    t.equal(retry.body.domain, PLACED);
+    t.equal((await virsh('domstate', PLACED)).trim(), 'running');
+    const active = withDb((db) => db.prepare("SELECT id FROM reservations WHERE name = ? AND state IN ('reserved', 'bound')").all(PLACED) as Array<{ id: string }>);
+    t.same(active.map((r) => r.id), [retry.body.reservationId], 'exactly one active reservation for the domain');
+    const again = await daemon.api('POST', '/v1/placements', req, { 'idempotency-key': KEY });
+    t.equal(again.body.reservationId, retry.body.reservationId, 'the key replays it from now on');
+    observed.killDomainPlacement = { domainStateAtKill: state, cutReservation: row && { state: row.state, answered: row.response !== null }, retryStatus: retry.status, sameReservation: row?.id === retry.body.reservationId };
   });
 
   await t.test('(c) a guest destroyed behind the daemon\'s back mid-plan: the step fails cleanly and is audited', async (t) => {

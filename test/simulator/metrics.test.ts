@@ -82,19 +82,19 @@ t.test('world: VM size, zone quota, host memory', async (t) => {
   const m = deliver(vms, [3, 10], 1750);
   t.same([...m.memory], [250, 500, 1000]);
   // shared (what-if): zone 1 leaves 9 cores idle, zone 0 gets the 1 it lacks
-  const s = deliver(vms, [3, 10], 100_000, undefined, 'shared');
+  const s = deliver(vms, [3, 10], 100_000, undefined, 'shares');
   t.same([...s.cpu], [2, 2, 1]);
 });
 
 t.test('zoneCpu: quota caps, shared water-fills by allocation and never gives more than wanted', async (t) => {
   t.same([...zoneCpu([5, 1, 0], [2, 2, 2], 'quota')], [2, 1, 0]);
   // idle: 1 (zone 1) + 2 (zone 2) = 3, all to zone 0, which lacks 3
-  t.same([...zoneCpu([5, 1, 0], [2, 2, 2], 'shared')], [5, 1, 0]);
+  t.same([...zoneCpu([5, 1, 0], [2, 2, 2], 'shares')], [5, 1, 0]);
   // two short zones share 2 idle cores by their allocations 1:3
-  const g = zoneCpu([10, 10, 0], [1, 3, 2], 'shared');
+  const g = zoneCpu([10, 10, 0], [1, 3, 2], 'shares');
   t.same([...g].map((x) => Math.round(x * 1000) / 1000), [1.5, 4.5, 0]);
   // a zone that needs less than its share hands the rest on (second pass)
-  const h = zoneCpu([10, 1.2, 0], [1, 1, 4], 'shared');
+  const h = zoneCpu([10, 1.2, 0], [1, 1, 4], 'shares');
   t.same([...h].map((x) => Math.round(x * 1000) / 1000), [4.8, 1.2, 0]);
 });
 
