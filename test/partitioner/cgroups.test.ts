@@ -108,7 +108,7 @@ t.test('cgroup v1 without systemd: every controller gets the partition, cpuset c
   );
   const parts = new ZonePartitions(sys);
   const members = [{ name: 'a', zone: 'gold', running: true, vcpus: 2, memoryMiB: 2048 }];
-  const reports = await ensureZonePartitions(parts, { gold: { cpuCores: 4, memoryMiB: 8192 }, general: { cpuCores: 2, memoryMiB: 1024 } }, members, config({ zones: { vmOverheadMiB: 128 } }));
+  const reports = await ensureZonePartitions(parts, { gold: { cpuCores: 4, memoryMiB: 8192 }, general: { cpuCores: 2, memoryMiB: 1024 } }, members, config({ zones: { vmOverheadMiB: 128, cpuLimit: 'quota' } }));
   t.equal(reports.length, 2);
   for (const h of sys.hierarchies) {
     t.ok(existsSync(join(h.dir, 'machine', 'virtzone-gold.partition')), `${h.dir}/machine/virtzone-gold.partition`);
@@ -192,4 +192,13 @@ t.test('systemd hosts: a slice unit per zone, limits through set-property', asyn
   t.same(r.commands?.[0], ['systemctl', 'daemon-reload']);
   t.same(r.commands?.[2]?.slice(0, 4), ['systemctl', 'set-property', '--runtime', 'machine-virtzone\\x2dgold.slice']);
   t.same(r.created, [], 'no mkdir in a systemd-owned tree');
+});
+
+t.test('zones.cpuLimit shares: no CPU cap, weight in proportion to the allocation; memory stays hard', async (t) => {
+  const l = zoneLimits({ allocation: { cpuCores: 2.5, memoryMiB: 4096 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 100, cpuLimit: 'shares' });
+  t.equal(l.cpuQuotaUs, null);
+  t.equal(l.cpuShares, 2560);
+  t.same(limitWrites('v2', l).map((w) => [w.file, w.value]).slice(0, 1), [['cpu.max', 'max 100000']]);
+  t.equal(limitWrites('v1', l).find((w) => w.file === 'cpu.cfs_quota_us')?.value, '-1');
+  t.ok(l.memoryLimitBytes !== null && l.memoryLimitBytes > 0);
 });

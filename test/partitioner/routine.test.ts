@@ -49,7 +49,7 @@ t.test('the routine grows a busy zone, adds a pool member, then gives back and r
     classes: [{ name: 'gold', buffer: 0.2, pool: { template: templatePath, min: 0, max: 2, shutdownTimeoutSeconds: 5 } }, { name: 'silver' }, { name: 'bronze' }],
     autoscaler: { intervalSeconds: 30, sustainTicks: 2, cooldownSeconds: 300, growCooldownSeconds: 60 },
     apply: { verifyTimeoutMs: 1000 },
-    zones: { vmOverheadMiB: 100 },
+    zones: { vmOverheadMiB: 100, cpuLimit: 'quota' },
   });
   const host = await openHost(URI, { events: false });
   t.teardown(() => host.close());

@@ -12,7 +12,7 @@ const body = { tenant: 'acme', app: 'web', vcpus: 2, memoryMiB: 2048 };
 
 t.test('placement, confirm, release', async (t) => {
   const h = await startHarness({
-    config: { rules: [{ tenant: 'bank', class: 'gold' }, { app: 'batch', class: 'bronze' }] },
+    config: { router: { admission: 'provisioned' }, rules: [{ tenant: 'bank', class: 'gold' }, { app: 'batch', class: 'bronze' }] },
   });
   t.teardown(() => removeDir(h.dir));
   const s = { socket: h.socket };
@@ -64,7 +64,7 @@ t.test('placement, confirm, release', async (t) => {
 
 t.test('borrowing and overflow', async (t) => {
   const h = await startHarness({
-    config: { overflow: { threshold: 0.5, exponent: 2, retryAfterSeconds: 30 } },
+    config: { router: { admission: 'provisioned' }, overflow: { threshold: 0.5, exponent: 2, retryAfterSeconds: 30 } },
     zones: [
       zone('gold', 0, 10, 100_000, { exhausted: false }),
       // silver: 7 vCPUs provisioned, 2 cores in use
