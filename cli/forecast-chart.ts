@@ -102,17 +102,12 @@ export function renderForecastChart(input: ChartInput): string {
     out.push('  (no data in the last day)');
     return out.join('\n') + '\n';
   }
-  let min = Math.min(...all);
-  let max = Math.max(...all);
-  if (max - min < 1e-9) {
-    const pad = Math.abs(max) * 0.1 || 1;
-    min -= pad;
-    max += pad;
-  }
+  const axis = niceAxis(Math.min(...all), Math.max(...all), height);
+  const { min, max } = axis;
   const format = (x: number) => x.toFixed(input.digits).padStart(LABEL_WIDTH).slice(-LABEL_WIDTH);
-  const cfg = { min, max, height, offset: 2, format };
+  const cfg = { min, max, height: axis.rows, offset: 2, format };
   const range = max - min;
-  const ratio = height / range;
+  const ratio = axis.rows / range;
   const min2 = Math.round(min * ratio);
   const rows = Math.abs(Math.round(max * ratio) - min2);
   const grid: string[][] = Array.from({ length: rows + 1 }, () => new Array<string>(width).fill(' '));
@@ -139,6 +134,26 @@ export function renderForecastChart(input: ChartInput): string {
   out.push(axisLine(width, band !== undefined));
   out.push(axisLabels(width, band !== undefined));
   return out.join('\n') + '\n';
+}
+
+/**
+ * A y axis whose rows sit on round values (steps of 1, 2, 2.5 or 5 x 10^k) with min a
+ * whole number of steps: asciichart rounds each value to a row with round(v x ratio), so
+ * with such an axis every value lands on the row whose label is nearest to it.
+ */
+export function niceAxis(lo: number, hi: number, height: number): { min: number; max: number; rows: number; step: number } {
+  if (hi - lo < 1e-9) {
+    const pad = Math.abs(hi) * 0.1 || 1;
+    lo -= pad;
+    hi += pad;
+  }
+  const raw = (hi - lo) / height;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((x) => x >= raw * (1 - 1e-9))!;
+  // the rows asciichart will round the extremes to: no empty row above or below
+  const first = Math.round(lo / step);
+  const rows = Math.max(1, Math.round(hi / step) - first);
+  return { min: first * step, max: (first + rows) * step, rows, step };
 }
 
 function paint(ch: string, color: string | undefined): string {

@@ -15,7 +15,6 @@ import { runOnce } from '../process/once.js';
 import { createNotifier } from '../process/notify.js';
 import { installSignalHandlers } from '../process/signals.js';
 import { createConfigReloader } from '../process/config-reload.js';
-import { createPredictionService } from '../process/prediction-service.js';
 import { FloorsExceedCapacityError } from '../../partitioner/index.js';
 
 const EX_CONFIG = 78;
@@ -83,11 +82,10 @@ async function main(): Promise<number> {
   if (flags.once) return runOnce(config, log);
 
   const notifier = createNotifier({ log });
-  const predictions = createPredictionService(config, log);
   let daemon: Daemon;
   try {
     const openHost = flags.demoReplay ? await demoOpenHost(flags.demoReplay, Number(flags.demoSpeed), log) : undefined;
-    daemon = new Daemon({ config, log, predictions, openHost });
+    daemon = new Daemon({ config, log, openHost });
     await daemon.start();
   } catch (err) {
     const code = err instanceof FloorsExceedCapacityError || err instanceof ConfigError ? EX_CONFIG : 1;

@@ -32,14 +32,17 @@ import {
   type Resources,
 } from '../../partitioner/index.js';
 import { runSystemctl } from '../../partitioner/cgroups/partitions.js';
+import { ProblemError } from '../../router/problem.js';
 import { buildServer, listenApi, type ApiListeners, type VirtzoneServer } from '../../router/server.js';
 import type { PredictionService } from './predictions.js';
+import { createPredictionService } from './prediction-service.js';
 import type { ZoneState } from '../model/types.js';
 
 export interface DaemonOptions {
   config: Config;
   log: Logger;
-  predictions: PredictionService;
+  /** default: the forecaster's routine over this daemon's store */
+  predictions?: (store: Store) => PredictionService;
   /** how long start() waits for the first libvirt connection before serving anyway */
   connectTimeoutMs?: number;
   /** how a libvirt connection is opened (default openHost); the demo wraps it */
@@ -70,9 +73,9 @@ export class Daemon {
   constructor(private readonly opts: DaemonOptions) {
     this.config = opts.config;
     this.log = opts.log;
-    this.predictions = opts.predictions;
     const { store, libvirt, collect } = this.config;
     this.store = Store.open(store.path, { rawRetentionHours: store.rawRetentionHours, rollupRetentionDays: store.rollupRetentionDays });
+    this.predictions = opts.predictions ? opts.predictions(this.store) : createPredictionService(this.store, this.config, this.log);
     this.audit = new AuditLog(this.store.db);
     this.supervisor = HostSupervisor.fromConfig(libvirt, { log: this.log.child({ component: 'libvirt' }), ...(opts.openHost ? { open: opts.openHost } : {}) });
     this.host = supervisedHost(this.supervisor);
@@ -105,6 +108,7 @@ export class Daemon {
   /** Starts every routine and the API. Resolves once the API listens. */
   async start(): Promise<void> {
     this.preparePartitions();
+    await this.predictions.start();
     this.supervisor.start();
     try {
       await this.supervisor.whenConnected(this.opts.connectTimeoutMs ?? 10_000);
@@ -122,7 +126,8 @@ export class Daemon {
       actions: {
         plan: async () => this.planView(),
         repartition: async ({ dryRun }) => this.repartition(dryRun),
-        train: async ({ series }) => this.predictions.train({ series }),
+        train: async ({ series }) => this.train(series),
+        trainStatus: async () => this.predictions.trainStatus(),
         modelAgeSeconds: async () => this.predictions.modelAgeSeconds(),
       },
       host: this.host,
@@ -283,6 +288,17 @@ export class Daemon {
   private async planView(): Promise<Record<string, unknown>> {
     const plan = await this.computePlan();
     return { plan, diff: planDiff(this.autoscaler?.getAllocations() ?? {}, plan) };
+  }
+
+  private async train(series: string[] | undefined): Promise<Record<string, unknown>> {
+    try {
+      return await this.predictions.train({ series });
+    } catch (err) {
+      // a series the store has no history for is the caller's mistake, not a server fault
+      const msg = (err as Error).message;
+      if (msg.startsWith('series:')) throw new ProblemError(400, 'unknown-series', 'Unknown series', msg, { field: 'series' });
+      throw err;
+    }
   }
 
   private async repartition(dryRun: boolean): Promise<Record<string, unknown>> {

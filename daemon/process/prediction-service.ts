@@ -1,19 +1,23 @@
-// The daemon's PredictionService over the forecaster (wired in a later step).
+// The daemon's PredictionService: the forecaster's routine (nightly training in a worker
+// thread, models checkpointed in the daemon's database, predictions refreshed every
+// forecast.refreshMinutes) over the store's rollups.
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { LoadPrediction } from '../model/types.js';
+import type { Store } from '../store/store.js';
 import type { PredictionService } from './predictions.js';
+import { ForecastRoutine } from '../../forecaster/routines/forecast-routine.js';
+import { ModelCheckpoints } from '../../forecaster/checkpoint/checkpoint.js';
+import { predictionServiceOf } from '../../forecaster/routines/prediction-service.js';
 
-export function createPredictionService(_config: Config, _log: Logger): PredictionService {
-  const none: LoadPrediction[] = [];
-  return {
-    all: () => none,
-    of: () => [],
-    modelAgeSeconds: () => null,
-    train: async () => {
-      throw new Error('training is not wired yet');
-    },
-    trainStatus: () => ({ state: 'idle' }),
-    close: async () => undefined,
-  };
+export function createPredictionService(store: Store, config: Config, log: Logger): PredictionService {
+  const routine = new ForecastRoutine({
+    checkpoints: new ModelCheckpoints(store.db),
+    reader: store,
+    log: log.child({ component: 'forecaster' }),
+    schedule: config.forecast.schedule,
+    refreshMinutes: config.forecast.refreshMinutes,
+    lstm: { epochs: config.forecast.epochs, country: config.forecast.country, region: config.forecast.region },
+    quantile: config.partitioner.quantile,
+  });
+  return predictionServiceOf(routine, store);
 }

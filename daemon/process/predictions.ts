@@ -5,6 +5,8 @@
 import type { LoadPrediction } from '../model/types.js';
 
 export interface PredictionService {
+  /** loads the last good model, schedules nightly training and the periodic refresh */
+  start(): Promise<void>;
   /** every current prediction (all series, resources and horizons) */
   all(): readonly LoadPrediction[];
   /** the predictions of one series ('class:gold', 'vm:web-1', ...) */

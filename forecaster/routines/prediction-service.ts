@@ -6,6 +6,7 @@ import type { ForecastRoutine } from './forecast-routine.js';
 
 export function predictionServiceOf(routine: ForecastRoutine, reader: RollupReader, now: () => number = () => Math.floor(Date.now() / 1000)): PredictionService {
   return {
+    start: () => routine.start(),
     all: () => routine.predictions(),
     of: (series) => routine.predictions({ series }),
     modelAgeSeconds: () => {

@@ -354,6 +354,9 @@ export class PlacementService {
    * with this reservation, is bound to it and its answer stored (the retry gets the 201
    * the first request would have got); otherwise the domain we had defined is removed,
    * the reservation released and the key forgotten, and the retry places afresh.
+   * "We had defined": tagged with this reservation, or — cut off between define and
+   * tagging — not running, untagged, with the reservation's name and its zone's
+   * partition (the name was checked free before reserving).
    */
   private async settleInterrupted(key: string, hash: string): Promise<void> {
     const { store, now } = this.o;
@@ -365,14 +368,21 @@ export class PlacementService {
     if (r.name !== null) {
       const d = (await host.listDomains()).find((x) => x.name === r.name);
       if (d) {
+        let meta: string | null = null;
         let tagged: string | undefined;
         try {
-          const meta = await host.getMetadata(d.name);
+          meta = await host.getMetadata(d.name);
           tagged = meta === null ? undefined : parseZoneMetadata(meta).reservation;
         } catch {
-          tagged = undefined; // no or unreadable metadata: not provably ours
+          tagged = 'unreadable'; // not provably ours
         }
-        domain = { running: d.state === 'running' || d.state === 'blocked' || d.state === 'paused', ours: tagged === r.id };
+        const running = d.state === 'running' || d.state === 'blocked' || d.state === 'paused';
+        let ours = tagged === r.id;
+        if (!ours && meta === null && !running && d.persistent) {
+          const xml = await host.getXml(d.name, { inactive: true }).catch(() => '');
+          ours = /<resource>\s*<partition>([^<]*)<\/partition>/.exec(xml)?.[1] === partitionOf(r.zone);
+        }
+        domain = { running, ours };
       }
     }
     if (domain?.ours && domain.running && (r.state === 'reserved' || r.state === 'bound')) {

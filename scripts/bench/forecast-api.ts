@@ -140,7 +140,7 @@ if (record) {
     '',
     `GET /v1/forecasts/class:gold over the Unix socket, ${connections} connections. The forecasts come from a ForecastRoutine over a real store of`,
     '64 VMs x 30 days (+3 classes); the training run (ETS grid search + 16 LSTM epochs) runs in a worker_thread; the measurement lasts until',
-    `the run has ended (${end}), so storing the model, loading it and refreshing all predictions on the main thread are inside it.`,
+    `the run has ended (run ${end.split(' ')[1]}, ${end.split(' ')[2]} s of training), so storing the model, loading it and refreshing all predictions on the main thread are inside it.`,
     'Event-loop delay: perf_hooks.monitorEventLoopDelay in the server, 5 ms resolution.',
     '',
     '| phase | seconds | requests | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | event-loop delay p99 / max ms | machine busy cores |',

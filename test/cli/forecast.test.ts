@@ -5,7 +5,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { historyColumns, renderForecastChart, HISTORY_COLUMNS } from '../../cli/forecast-chart.js';
+import { historyColumns, niceAxis, renderForecastChart, HISTORY_COLUMNS } from '../../cli/forecast-chart.js';
 import { copyTraces, json, virtzone, width } from './harness.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vz-cli-forecast-'));
@@ -53,8 +53,13 @@ t.test('forecast --db draws a readable chart in 80 columns', async (t) => {
   t.match(r.stdout, /── median {3}╌╌ 0\.95 {3}·· 0\.99/);
   t.match(r.stdout, / CPU cores +Median +q0\.90 +q0\.95 +q0\.99 +Trend\/h +Model\n-+\n peak \+5m /);
   // the chart has the band: dotted (0.99) and dashed (0.95) cells after "now"
-  const cpuChart = lines.slice(lines.indexOf('CPU, cores') + 1, lines.indexOf('CPU, cores') + 12);
-  t.equal(cpuChart.length, 11, 'height 10: 11 rows of values');
+  const top = lines.indexOf('CPU, cores') + 1;
+  const cpuChart = lines.slice(top, lines.findIndex((l, i) => i >= top && l.includes('└')));
+  t.ok(cpuChart.length >= 9 && cpuChart.length <= 12, `height 10: about 11 rows of values (${cpuChart.length})`);
+  const labels = cpuChart.map((l) => Number(l.slice(0, 9)));
+  const step = labels[0] - labels[1];
+  t.ok(labels.every((v, i) => Math.abs(v - (labels[0] - i * step)) < 1e-9), 'evenly spaced labels');
+  t.ok([1, 2, 2.5, 5].some((m) => Math.abs(step / 10 ** Math.floor(Math.log10(step)) - m) < 1e-6), `round steps (${step})`);
   t.ok(cpuChart.every((l) => /^ *\d+\.\d\d┤/.test(l)), 'every row has a y label');
   t.ok(cpuChart.some((l) => l.includes('·')) && cpuChart.some((l) => /[╌╎]/.test(l)), 'the 0.99 and 0.95 lines are drawn');
   t.ok(cpuChart.some((l) => [...l].slice(10, 10 + HISTORY_COLUMNS - 1).some((c) => c !== ' ')), 'the history is drawn');
@@ -62,7 +67,8 @@ t.test('forecast --db draws a readable chart in 80 columns', async (t) => {
   const small = await virtzone(['forecast', 'class:gold', '--db', db, '--resource', 'cpu', '--height', '5']);
   t.equal(small.code, 0, small.stderr);
   t.notMatch(small.stdout, /Memory, MiB/);
-  t.equal(small.stdout.split('\n').filter((l) => /┤/.test(l)).length, 6);
+  const smallRows = small.stdout.split('\n').filter((l) => /┤/.test(l)).length;
+  t.ok(smallRows >= 4 && smallRows <= 7, `height 5: about 6 rows (${smallRows})`);
 });
 
 t.test('forecast: the highest-priority class by default; bad input is exit 2', async (t) => {
@@ -99,6 +105,9 @@ t.test('chart layout', async (t) => {
   t.ok(rows[0].trimEnd().endsWith('·'), 'q0.99 reaches the end of the 24 h segment');
   t.match(rows[6], /^ {5}1\.00┤─{47}/, 'bottom row: a flat history at 1 and the median continuing it');
   t.ok(rows.some((r) => /╌/.test(r) && r.startsWith('     3.00')), 'q0.95 at 3');
+  t.same(niceAxis(0.2, 2.21, 10), { min: 0.25, max: 2.25, rows: 8, step: 0.25 }, 'rows on round values, none empty');
+  const flat = niceAxis(3, 3, 10);
+  t.ok(flat.rows === 6 && Math.abs(flat.min - 2.7) < 1e-9 && Math.abs(flat.max - 3.3) < 1e-9, 'a flat series gets a little room');
   // no band: history only, and a note-free legend
   const plain = renderForecastChart({ title: 'x', digits: 0, history, origin });
   t.notMatch(plain, /\+24h/);

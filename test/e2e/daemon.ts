@@ -139,8 +139,8 @@ export class Virtzoned {
     return this.exit === null;
   }
 
-  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer> {
-    return api(this.socket, method, path, body, headers);
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>, timeoutMs?: number): Promise<ApiAnswer> {
+    return api(this.socket, method, path, body, headers, timeoutMs);
   }
 
   /** The last n log lines, as text (for failure messages). */
@@ -197,14 +197,17 @@ export function e2eConfig(dir: string, over: Record<string, unknown> = {}): Reco
     libvirt: { uri: 'qemu:///system', keepaliveIntervalSeconds: 2, keepaliveCount: 2, reconnectInitialMs: 200, reconnectMaxMs: 2000 },
     store: { path: join(dir, 'virtzone.db') },
     collect: { intervalSeconds: 2 },
+    // gold: a wide buffer, so a VM busy at even 0.15 cores (a TCG vCPU on a loaded host)
+    // is planned more than one vCPU; floors keep the idle zones from being squeezed to
+    // the few hundredths of a core their idle guests use
     classes: [
-      { name: 'gold', buffer: 0.5, floor: { cpuCores: 4, memoryMiB: 1024 } },
-      { name: 'silver', buffer: 0.2, floor: { cpuCores: 1, memoryMiB: 1024 } },
+      { name: 'gold', buffer: 3, floor: { cpuCores: 4, memoryMiB: 1024 } },
+      { name: 'silver', buffer: 0.2, floor: { cpuCores: 2, memoryMiB: 1024 } },
     ],
     rules: [{ app: 'e2e-web', class: 'silver' }],
     // all of the host: 2 cores x 4 shared by the zones (guests are mostly idle)
     host: { reserve: { cpuCores: 0, memoryMiB: 2048 }, cpuOvercommit: 4 },
-    partitioner: { vmMemoryFloorMiB: 128, memoryMarginMiB: 48, memoryMarginFraction: 0.1 },
+    partitioner: { vmMemoryFloorMiB: 160, memoryMarginMiB: 48, memoryMarginFraction: 0.1 },
     // TCG guests are slow to ack a balloon move on 2 shared cores
     apply: { maxStepFraction: 0.25, minChangeMemoryMiB: 16, verifyTimeoutMs: 20_000 },
     autoscaler: { intervalSeconds: 2, highWater: 0.6, lowWater: 0.4, sustainTicks: 2, cooldownSeconds: 6, growCooldownSeconds: 6 },

@@ -58,7 +58,9 @@ async function main(): Promise<void> {
       }
     }
     writeFileSync(join(E2E_DIR, 'observed-faults.json'), JSON.stringify(observed, null, 2));
-    rmSync(dir, { recursive: true, force: true });
+    // a failed run keeps the daemons' logs and databases for a look
+    if (t.passing()) rmSync(dir, { recursive: true, force: true });
+    else t.comment(`kept ${dir} (virtzoned*.log, virtzone.db)`);
   });
 
   const image: GuestImage = await buildGuest();
@@ -79,7 +81,13 @@ async function main(): Promise<void> {
 
   const dbPath = join(dir, 'virtzone.db');
   // The auto-scaler is off here: the plan steps of (c) must be the re-partition's alone.
+  // A narrow gold buffer: the idle victim's plan step is a balloon shrink, one of the
+  // first steps (shrinks go first), and a paused guest never acks it.
   const config = e2eConfig(dir, {
+    classes: [
+      { name: 'gold', buffer: 0.2, floor: { cpuCores: 4, memoryMiB: 1024 } },
+      { name: 'silver', buffer: 0.2, floor: { cpuCores: 2, memoryMiB: 1024 } },
+    ],
     autoscaler: { enabled: false, intervalSeconds: 2 },
     host: { reserve: { cpuCores: 0, memoryMiB: 2048 }, cpuOvercommit: 16 },
   });

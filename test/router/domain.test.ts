@@ -133,24 +133,27 @@ t.test('a failed start undoes the definition and releases the reservation', asyn
 });
 
 t.test('a domainXml placement cut off by a daemon stop is settled when it is retried', async (t) => {
-  // The first "daemon" hangs in start(): for "ran" after libvirt started the domain, for
-  // "defined" before. Closing it and opening a second service on the same database is
-  // the state a crash leaves: a reservation without an answer that nobody is creating.
-  for (const stage of ['ran', 'defined'] as const) {
+  // The first "daemon" hangs: "ran" after libvirt started the domain, "defined" before
+  // the start, "untagged" before even the metadata was set. Closing it and opening a
+  // second service on the same database is the state a crash leaves: a reservation
+  // without an answer that nobody is creating.
+  for (const stage of ['ran', 'defined', 'untagged'] as const) {
     const real = await openHost(URI);
+    const never = () => new Promise<void>(() => undefined);
     const hanging: HostAdapter = Object.create(real, {
       start: {
         value: async (name: string) => {
           if (stage === 'ran') await real.start(name);
-          return new Promise<void>(() => undefined); // never answers
+          return never();
         },
       },
+      setMetadata: { value: async (...a: Parameters<HostAdapter['setMetadata']>) => (stage === 'untagged' ? never() : real.setMetadata(...a)) },
     });
     const first = await startHarness({ host: hanging });
     const key = `domain-cut-${stage}`;
     const req = call({ socket: first.socket }, 'POST', '/v1/placements', { body: body(`vm-${stage}`), key }).catch((e: Error) => e);
     // wait until the domain is defined and tagged, then "crash"
-    for (let i = 0; i < 200 && !(await real.listDomains()).some((d) => d.name === `vm-${stage}` && (stage === 'defined' || d.state === 'running')); i++) {
+    for (let i = 0; i < 200 && !(await real.listDomains()).some((d) => d.name === `vm-${stage}` && (stage !== 'ran' || d.state === 'running')); i++) {
       await new Promise((r) => setTimeout(r, 10));
     }
     const stuck = await call({ socket: first.socket }, 'POST', '/v1/placements', { body: body(`vm-${stage}`), key });
