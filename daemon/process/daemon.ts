@@ -130,6 +130,7 @@ export class Daemon {
         trainStatus: async () => this.predictions.trainStatus(),
         modelAgeSeconds: async () => this.predictions.modelAgeSeconds(),
       },
+      history: async (series, since, until) => this.store.readRollups(series, since, until).filter((r) => r.ts < until),
       host: this.host,
       ensurePartition: this.partitions ? (zone, incoming) => this.ensurePartition(zone, incoming) : undefined,
       storeWrites: () => this.writeHealth.status(),
@@ -310,6 +311,7 @@ export class Daemon {
         audit: this.audit,
         partitions: this.partitions,
         actor: dryRun ? 'repartition-dry-run' : 'repartition',
+        log: this.log.child({ component: 'apply' }),
       });
       if (!dryRun) this.autoscaler?.setPlan(plan);
       return report;
