@@ -11,7 +11,7 @@ export const CLI = join(ROOT, 'cli/virtzone.ts');
 export const HOST_XML = join(ROOT, 'test/fixtures/host.xml');
 export const TEST_URI = `test://${HOST_XML}`;
 export const ADDON = join(ROOT, 'build/Release/virtzone_libvirt.node');
-export const TRACES = '/work/shared/traces/bitbrains-rnd';
+export const TRACES = new URL('../../../shared/traces/bitbrains-rnd', import.meta.url).pathname;
 
 export interface Run {
   code: number | null;

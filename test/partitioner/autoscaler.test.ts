@@ -176,7 +176,7 @@ t.test('pools: add a member under sustained load, remove only its own surplus wh
 // ---------------------------------------------------------------------------------
 // Replay of real traces.
 
-const TRACE_DIR = '/work/shared/traces/bitbrains-rnd';
+const TRACE_DIR = new URL('../../../shared/traces/bitbrains-rnd', import.meta.url).pathname;
 const STEP = 300;
 
 /** A VM's trace on a 300 s grid from `start` for `n` steps (last value carried over gaps). */
