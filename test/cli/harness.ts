@@ -1,6 +1,6 @@
 // Test harness for the CLI: runs `virtzone` as a child process (as an operator would) and
 // starts a real `virtzoned` on a temp socket with the libvirt test driver.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -76,6 +76,8 @@ export function probe(socket: string, path: string): Promise<{ status: number; b
   });
 }
 
+const PDEATHSIG = spawnSync('setpriv', ['--pdeathsig', 'SIGTERM', '--', 'true']).status === 0;
+
 export interface Daemon {
   socket: string;
   db: string;
@@ -114,7 +116,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     args.push('--listen', `127.0.0.1:${o.tcpPort}`, '--token-file', tokenFile);
     tcp = { url: `http://127.0.0.1:${o.tcpPort}`, tokenFile };
   }
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // with setpriv, the daemon gets SIGTERM if the test process dies without its teardown
+  // (a tap timeout kills it): no daemon is left behind
+  const cmd = PDEATHSIG ? ['setpriv', '--pdeathsig', 'SIGTERM', '--', process.execPath, ...args] : [process.execPath, ...args];
+  const child: ChildProcess = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
