@@ -1,11 +1,3 @@
-// A small seeded PRNG (mulberry32), so window sampling and weight initialisation repeat.
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Window sampling and weight initialisation repeat from a seed: the same seeded PRNG
+// (mulberry32) the overflow manager uses.
+export { mulberry32 } from '../../../router/overflow/rng.js';
