@@ -2,24 +2,9 @@
 // tests (and a reproducible simulation) can seed it; production seeds from crypto.
 import { randomBytes } from 'node:crypto';
 
-/** Returns a uniform number in [0, 1). */
-export type Rng = () => number;
+import { mulberry32, type Rng } from '../../daemon/model/rng.js';
 
-/**
- * mulberry32: a 32-bit state generator, small and fast. Its statistical quality is far
- * beyond what a Bernoulli grant/deny draw needs (it passes gjrand's and PractRand's
- * smaller batteries), and one closure per server keeps it allocation-free.
- */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32, type Rng };
 
 /** A generator seeded from the OS entropy pool (the daemon's default). */
 export function randomlySeededRng(): Rng {

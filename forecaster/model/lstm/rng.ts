@@ -1,3 +1,2 @@
-// Window sampling and weight initialisation repeat from a seed: the same seeded PRNG
-// (mulberry32) the overflow manager uses.
-export { mulberry32 } from '../../../router/overflow/rng.js';
+// Window sampling and weight initialisation repeat from a seed.
+export { mulberry32 } from '../../../daemon/model/rng.js';
