@@ -4,14 +4,15 @@
 # `npm run bench -- store plan` runs only the named ones.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-all=(store collector plan api forecast simulate)
+all=(store collector plan api forecast-backtest forecast-train forecast-api simulate)
 want=("$@"); [ ${#want[@]} -gt 0 ] || want=("${all[@]}")
 for b in "${want[@]}"; do
-  f=scripts/bench/$b.ts
-  [ -f "$f" ] || { echo "bench: no $f" >&2; exit 2; }
   echo "== bench $b"
   case "$b" in
-    plan) node --expose-gc --import tsx "$f" --record ;;
-    *) npx tsx "$f" --record ;;
+    plan) node --expose-gc --import tsx scripts/bench/plan.ts --record ;;
+    forecast-backtest) npx tsx scripts/bench/forecast.ts backtest --record ;;
+    forecast-train) npx tsx scripts/bench/forecast.ts train --record ;;
+    store | collector | api | forecast-api | simulate) npx tsx "scripts/bench/$b.ts" --record ;;
+    *) echo "bench: unknown benchmark $b (known: ${all[*]})" >&2; exit 2 ;;
   esac
 done
