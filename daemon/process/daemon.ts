@@ -18,6 +18,7 @@ import {
   applyPlan,
   capacityOf,
   ensureZonePartitions,
+  FloorsExceedCapacityError,
   limitsForZones,
   checkFloors,
   detectCgroupSystem,
@@ -100,7 +101,7 @@ export class Daemon {
     });
     this.supervisor.on('connected', () => {
       this.log.info({ uri: this.supervisor.uri }, 'libvirt connected');
-      void this.onConnected();
+      this.onConnected().catch((err) => this.log.error({ err: (err as Error).message }, 'after reconnecting: could not re-plan; the previous plan stays in force'));
     });
     this.supervisor.on('disconnected', ({ reason }) => this.log.warn({ uri: this.supervisor.uri, reason }, 'libvirt connection lost; reconnecting'));
   }
@@ -114,6 +115,8 @@ export class Daemon {
       await this.supervisor.whenConnected(this.opts.connectTimeoutMs ?? 10_000);
       await this.onConnected();
     } catch (err) {
+      // floors the host cannot honour are a configuration error: refuse to start
+      if (err instanceof FloorsExceedCapacityError) throw err;
       this.log.warn({ err: (err as Error).message }, 'libvirt not reachable yet; serving reads and retrying in the background');
     }
     this.collectorRoutine.start();

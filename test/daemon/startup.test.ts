@@ -1,0 +1,47 @@
+// virtzoned's own start-up contract, as a real process: an invalid config and floors the
+// host cannot honour stop it with exit 78 and one line naming the problem; an unreachable
+// libvirt URI under --once fails at once with libvirt's message.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const FIXTURE = join(ROOT, 'test/fixtures/host.xml');
+
+function virtzoned(args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'daemon/bin/virtzoned.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+}
+
+t.test('start-up failures', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vz-startup-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const base = `libvirt: { uri: "test://${FIXTURE}" }\nstore: { path: "${dir}/d.db" }\napi: { socket: "${dir}/s.sock" }\nzones: { manageCgroups: false }\n`;
+
+  const badKey = join(dir, 'bad.yaml');
+  writeFileSync(badKey, base + 'collect: { intervalSeconds: "ten" }\n');
+  let r = virtzoned(['--config', badKey]);
+  t.equal(r.status, 78, 'invalid config: exit 78');
+  t.match(r.stderr, /key collect\.intervalSeconds: value "ten" is invalid: expected number/);
+
+  const floors = join(dir, 'floors.yaml');
+  writeFileSync(floors, base + 'classes:\n  - name: gold\n    floor: { cpuCores: 500 }\n');
+  r = virtzoned(['--config', floors]);
+  t.equal(r.status, 78, 'floors above capacity: exit 78');
+  t.match(r.stderr, /classes\[\*\]\.floor\.cpuCores: the floors add up to 500 but the host offers/);
+
+  r = virtzoned(['--once', '--connect', 'qemu+tcp://127.0.0.1:1/system', '--db', join(dir, 'once.db')]);
+  t.equal(r.status, 1, 'unreachable URI: exit 1');
+  t.match(r.stderr, /cannot open libvirt connection 'qemu\+tcp:\/\/127\.0\.0\.1:1\/system'/);
+
+  r = virtzoned(['--once', '--connect', `test://${FIXTURE}`, '--db', join(dir, 'once.db')]);
+  t.equal(r.status, 0, '--once against the test driver');
+  const report = JSON.parse(r.stdout);
+  t.equal(report.domains, 7, 'one tick over the fixture\'s 7 domains');
+  t.equal(report.samples, 7);
+});
