@@ -3,18 +3,8 @@
 // daemon's answers are free-form objects (GET /v1/plan, POST /v1/repartition), so every
 // field is read defensively: a part the daemon did not send is left out.
 import { fmtNum, renderTable } from './output.js';
+import type { ZoneDiffRow } from '../partitioner/surfaces/zones.js';
 
-interface ZoneDiffRow {
-  zone: string;
-  cpuFrom: number | null;
-  cpuTo: number;
-  cpuDelta: number;
-  memoryFrom: number | null;
-  memoryTo: number;
-  memoryDelta: number;
-  shortfallCpuCores: number;
-  shortfallMemoryMiB: number;
-}
 
 interface VmChange {
   vm: string;

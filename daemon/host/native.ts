@@ -6,20 +6,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LibvirtError, type LibvirtErrorInfo } from './errors.js';
 
+import type { NodeInfo } from './types.js';
+
 /** A typed parameter as the addon returns it: 64-bit integers are BigInt. */
 export type TypedValue = number | bigint | string | boolean;
 export type TypedParams = Record<string, TypedValue>;
 
-export interface RawNodeInfo {
-  model: string;
-  memoryKiB: number;
-  cpus: number;
-  mhz: number;
-  nodes: number;
-  sockets: number;
-  cores: number;
-  threads: number;
-}
+/** virNodeGetInfo as the addon returns it: the same record the HostAdapter exposes. */
+export type RawNodeInfo = NodeInfo;
 
 export interface RawDomainInfo {
   name: string;
