@@ -121,7 +121,8 @@ const scenario: fc.Arbitrary<Scenario> = fc
     const classes = seed.slice(0, n).map((s, i) => ({
       name: `c${i}`,
       buffer: s.buffer,
-      floor: { cpuCores: (cap.cpuCores * floorBudget * shares[i]) / total, memoryMiB: Math.floor((cap.memoryMiB * floorBudget * shares[i]) / total) },
+      // the share first: a subnormal share times the capacity would round far off its ratio
+      floor: { cpuCores: cap.cpuCores * floorBudget * (shares[i] / total), memoryMiB: Math.floor(cap.memoryMiB * floorBudget * (shares[i] / total)) },
     }));
     const predictions: LoadPrediction[] = [];
     seed.slice(0, n).forEach((s, i) => {
