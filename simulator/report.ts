@@ -2,6 +2,7 @@
 // fixes: {policy, rejectionRate, sloViolation, slack, actionsPerVmDay, seconds, perClass}
 // plus detail), the comparison table, and the check of issue 7's goals.
 import type { PolicyRun } from './engine.js';
+import type { BoundRun } from './bounds.js';
 import type { ClassMetrics } from './metrics.js';
 import type { SimulationResult } from './simulate.js';
 
@@ -134,4 +135,24 @@ export function perClassTable(runs: readonly PolicyRun[]): TableData {
 
 export function goalLines(goals: readonly GoalCheck[]): string {
   return goals.map((g) => ` ${g.met === null ? '[ -  ]' : g.met ? '[met ]' : '[MISS]'} ${g.goal}: ${g.detail}`).join('\n') + '\n';
+}
+
+/** The reference bounds (bounds.ts): what no real policy can do, on the same workload. */
+export function boundsTable(bounds: readonly BoundRun[]): TableData {
+  return {
+    columns: [
+      { header: 'Reference bound' },
+      { header: 'Charge (cpu / mem of size)', align: 'right' },
+      { header: 'Rejected', align: 'right' },
+      { header: 'SLO viol. (weighted)', align: 'right' },
+      { header: 'Overloaded steps', align: 'right' },
+    ],
+    rows: bounds.map((b) => [
+      b.bound,
+      b.chargeRatio ? `${pct(b.chargeRatio.cpu)} / ${pct(b.chargeRatio.memory)}` : 'true future',
+      `${pct(b.rejectionRate)} (${b.rejected})`,
+      pct(b.sloViolation, 2),
+      String(b.overloadedSteps),
+    ]),
+  };
 }

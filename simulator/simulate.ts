@@ -1,6 +1,7 @@
 // One call for the CLI, the benchmark and the demo: load the traces (once per process),
 // generate the workload from the seed, train the forecaster on the history before the
 // start (once per history), and run each policy over the same workload on the same host.
+import { referenceBounds, type BoundRun } from './bounds.js';
 import { runPolicy, type PolicyRun } from './engine.js';
 import { trainedForecaster, type ClassForecaster, type TrainSummary } from './forecast.js';
 import { buildClassHistory, classSeries } from './history.js';
@@ -23,6 +24,8 @@ export interface SimulateOptions {
   onProgress?: (p: SimulateProgress) => void;
   /** an already loaded trace pool (the demo keeps one) */
   pool?: TracePool;
+  /** also compute the reference bounds (bounds.ts) on the same workload */
+  bounds?: boolean;
 }
 
 export interface WorkloadSummary {
@@ -39,6 +42,8 @@ export interface SimulationResult {
   workload: WorkloadSummary;
   forecast: (TrainSummary & { model: string }) | null;
   runs: PolicyRun[];
+  /** the reference bounds, when asked for */
+  bounds?: BoundRun[];
 }
 
 const pools = new Map<string, Promise<TracePool>>();
@@ -93,5 +98,6 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationResult>
     if (policy === 'predictive') run.seconds += trainSeconds;
     runs.push(run);
   }
-  return { scenario: describeScenario(s), workload: summarizeWorkload(pool, workload), forecast, runs };
+  const bounds = opts.bounds ? referenceBounds(pool, workload, s) : undefined;
+  return { scenario: describeScenario(s), workload: summarizeWorkload(pool, workload), forecast, runs, ...(bounds ? { bounds } : {}) };
 }

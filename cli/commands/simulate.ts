@@ -12,7 +12,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, loadConfigFile } from '../../daemon/config/load.js';
 import { DEFAULT_SCENARIO, makeScenario, parseMix, POLICIES, ScenarioError, withOverrides, type PolicyName, type Scenario } from '../../simulator/scenario.js';
-import { checkGoals, comparisonTable, goalLines, perClassTable, policyJson } from '../../simulator/report.js';
+import { boundsTable, checkGoals, comparisonTable, goalLines, perClassTable, policyJson } from '../../simulator/report.js';
 import type { SimulateProgress } from '../../simulator/simulate.js';
 import { printJson, printTable, usageError } from '../output.js';
 
@@ -157,7 +157,8 @@ export function registerSimulate(program: Command): void {
       const progress = opts.quiet ? undefined : progressPrinter();
       let result;
       try {
-        result = await simulate({ scenario, policies, timeline: opts.plot !== undefined, onProgress: progress?.onProgress });
+        // the comparison table ends with the reference bounds (simulator/bounds.ts); JSON keeps its shape
+        result = await simulate({ scenario, policies, timeline: opts.plot !== undefined, onProgress: progress?.onProgress, bounds: opts.policy === 'all' && !opts.json });
       } catch (err) {
         // the trace folder and the simulated window are input: name them as such
         const msg = (err as Error).message;
@@ -191,5 +192,14 @@ export function registerSimulate(program: Command): void {
       const per = perClassTable(result.runs);
       printTable(per.columns, per.rows);
       process.stdout.write('\nGoals (issue 7):\n' + goalLines(checkGoals(result.runs)));
+      if (result.bounds) {
+        process.stdout.write(
+          '\nReference bounds on the same workload (one pool, greedy in arrival order; not policies a host can run):\n' +
+            '  clairvoyant knows every VM\'s future, the new one\'s too; known-present knows the future of every VM already\n' +
+            '  admitted but charges the new one at a share of its size (multiples of the pool\'s mean use ratio).\n',
+        );
+        const b = boundsTable(result.bounds);
+        printTable(b.columns, b.rows);
+      }
     });
 }

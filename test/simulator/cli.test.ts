@@ -57,6 +57,9 @@ t.test('one policy: one object; without --json: the table and the goals', async 
   t.equal(table.code, 0, table.stderr);
   t.match(table.stdout, /Policy\s+Requests\s+Rejected/);
   t.match(table.stdout, /Goals \(issue 7\):/);
+  t.match(table.stdout, /Reference bound\s+Charge/);
+  t.match(table.stdout, /clairvoyant\s+true future\s+[\d.]+% \(\d+\)\s+0\.00%\s+0\n/, 'the clairvoyant bound never overloads');
+  t.equal((table.stdout.match(/^ known-present /gm) ?? []).length, 4);
 });
 
 t.test('bad input: exit 2 and the option named', async (t) => {
