@@ -7,6 +7,7 @@ import type { Config } from '../daemon/config/schema.js';
 import type { HostAdapter } from '../daemon/host/types.js';
 import type { LoadPrediction, Rollup, ZoneState } from '../daemon/model/types.js';
 import type { Rng } from './overflow/rng.js';
+import type { AppProfiles } from './placement/app-profile.js';
 
 /** Current zones (classes + general), as the zone monitor sees them. Called per placement: keep it cheap (a snapshot). */
 export type ZoneProvider = () => Promise<ZoneState[]>;
@@ -42,6 +43,12 @@ export interface DaemonActions {
  */
 export type HistoryProvider = (series: string, since: number, until: number) => Promise<Rollup[]>;
 
+/**
+ * What earlier VMs of each tenant's app used (router/placement/app-profile.ts); a
+ * request of an app with a profile is charged at it. Called per placement: cache.
+ */
+export type AppProfileProvider = () => Promise<AppProfiles>;
+
 /** Makes zone `zone`'s partition ready for a domain of the given size to start in it; rejects when it cannot. */
 export type EnsurePartition = (zone: string, incoming: { vcpus: number; memoryMiB: number }) => Promise<void>;
 
@@ -55,6 +62,8 @@ export interface RouterDeps {
   actions: DaemonActions;
   /** absent: the history routes answer 404 */
   history?: HistoryProvider;
+  /** absent: requests are charged at their class's use ratio only */
+  appProfiles?: AppProfileProvider;
   /** needed for domainXml placements, confirm tagging and /healthz; absent = no hypervisor */
   host?: HostAdapter;
   /**

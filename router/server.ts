@@ -67,6 +67,7 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
     config,
     zones: deps.zones,
     forecasts: deps.forecasts,
+    appProfiles: deps.appProfiles,
     host: deps.host,
     ensurePartition: deps.ensurePartition,
     now,

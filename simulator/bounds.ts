@@ -9,6 +9,9 @@
 //     size x the pool's mean use/provisioned ratio (measured before the start, per
 //     resource) over its life. This is the limit of every policy that, like virtzone's,
 //     predicts the load of what runs and knows only the size of what is asked for.
+//   - known-present+app: the same, but the new VM is charged at its app's profile (the
+//     one the router charges it at, app-history.ts; full size when its app has none):
+//     the limit of a policy that knows what runs and what its app used before.
 // Both decide greedily in arrival order at the 5-minute step of the arrival, on one pool
 // (no zones: zones can only take room away from a request). Once admitted, a VM adds its
 // true demand. The SLO metric is the engine's: a step in which the host is over capacity
@@ -16,12 +19,14 @@
 import type { Config } from '../daemon/config/schema.js';
 import { GENERAL_ZONE_NAME } from '../daemon/model/types.js';
 import { capacityOf } from '../partitioner/index.js';
+import type { AppProfile } from '../router/placement/app-profile.js';
+import { appOf } from './app-history.js';
 import { MetricsRecorder } from './metrics.js';
 import type { Scenario } from './scenario.js';
 import type { VmSpec, Workload } from './stream.js';
 import { STEP_SECONDS, valueAt, type TracePool } from './trace-pool.js';
 
-export type BoundName = 'clairvoyant' | 'known-present';
+export type BoundName = 'clairvoyant' | 'known-present' | 'known-present+app';
 
 /** History the mean use ratio is measured over: the 28 days before the start. */
 export const HISTORY_STEPS = (28 * 86_400) / STEP_SECONDS;
@@ -37,6 +42,8 @@ export interface BoundRun {
   overloadedSteps: number;
   /** known-present: the charge per resource, as a share of the request's size */
   chargeRatio?: { cpu: number; memory: number };
+  /** known-present+app: requests whose app had a profile */
+  appProfiled?: number;
   perClass: Record<string, { requests: number; rejected: number; rejectionRate: number; sloViolation: number }>;
 }
 
@@ -67,7 +74,14 @@ export function meanUseRatio(pool: TracePool, index: number, steps: number): { c
   return { cpu: provCpu > 0 ? useCpu / provCpu : 1, memory: provMem > 0 ? useMem / provMem : 1 };
 }
 
-export function admissionBound(kind: BoundName, pool: TracePool, w: Workload, s: Scenario, ratio?: { cpu: number; memory: number }): BoundRun {
+export function admissionBound(
+  kind: BoundName,
+  pool: TracePool,
+  w: Workload,
+  s: Scenario,
+  opts: { ratio?: { cpu: number; memory: number }; appProfiles?: ReadonlyMap<string, AppProfile> } = {},
+): BoundRun {
+  const { ratio, appProfiles } = opts;
   const config: Config = s.config;
   const classes = config.classes.map((c) => c.name);
   const zones = [...classes, GENERAL_ZONE_NAME];
@@ -94,11 +108,18 @@ export function admissionBound(kind: BoundName, pool: TracePool, w: Workload, s:
 
   const r = kind === 'known-present' ? (ratio ?? meanUseRatio(pool, w.startIndex, HISTORY_STEPS)) : undefined;
   const metrics = new MetricsRecorder(zones, classes.length);
+  let appProfiled = 0;
   for (const req of w.requests) {
     const from = Math.min(T - 1, Math.floor(req.at / STEP_SECONDS));
     let ok = true;
+    let charge = r;
+    if (kind === 'known-present+app') {
+      const p = appProfiles?.get(appOf(req));
+      if (p) appProfiled++;
+      charge = p ?? { cpu: 1, memory: 1 };
+    }
     for (let j = from; j < Math.min(T, req.endTick); j++) {
-      const [c, m] = r ? [req.vcpus * r.cpu, req.memoryMiB * r.memory] : demand(req, j);
+      const [c, m] = charge ? [req.vcpus * charge.cpu, req.memoryMiB * charge.memory] : demand(req, j);
       if (cpu[j] + c > cap.cpuCores + 1e-9 || mem[j] + m > cap.memoryMiB + 1e-9) {
         ok = false;
         break;
@@ -127,6 +148,7 @@ export function admissionBound(kind: BoundName, pool: TracePool, w: Workload, s:
     sloViolation: m.sloViolation,
     overloadedSteps,
     ...(r ? { chargeRatio: r } : {}),
+    ...(kind === 'known-present+app' ? { appProfiled } : {}),
     perClass: Object.fromEntries(
       Object.entries(m.perClass).map(([k, c]) => [k, { requests: c.requests, rejected: c.rejected, rejectionRate: c.rejectionRate, sloViolation: c.sloViolation }]),
     ),
@@ -137,10 +159,11 @@ export function admissionBound(kind: BoundName, pool: TracePool, w: Workload, s:
 export const KNOWN_PRESENT_MULTIPLES = [1, 2, 4, 6] as const;
 
 /** The bounds `virtzone simulate` reports: clairvoyant, and known-present along its frontier. */
-export function referenceBounds(pool: TracePool, w: Workload, s: Scenario): BoundRun[] {
+export function referenceBounds(pool: TracePool, w: Workload, s: Scenario, appProfiles: ReadonlyMap<string, AppProfile> = new Map()): BoundRun[] {
   const base = meanUseRatio(pool, w.startIndex, HISTORY_STEPS);
   return [
     admissionBound('clairvoyant', pool, w, s),
-    ...KNOWN_PRESENT_MULTIPLES.map((k) => admissionBound('known-present', pool, w, s, { cpu: Math.min(1, base.cpu * k), memory: Math.min(1, base.memory * k) })),
+    ...KNOWN_PRESENT_MULTIPLES.map((k) => admissionBound('known-present', pool, w, s, { ratio: { cpu: Math.min(1, base.cpu * k), memory: Math.min(1, base.memory * k) } })),
+    ...(appProfiles.size > 0 ? [admissionBound('known-present+app', pool, w, s, { appProfiles })] : []),
   ];
 }

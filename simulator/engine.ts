@@ -25,11 +25,13 @@ import {
   type VmTarget,
   type VmView,
 } from '../partitioner/index.js';
-import { admit, candidateZones, zoneCapacityOf, type ZoneCapacity } from '../router/placement/admission.js';
+import { admit, candidateZones, overflowView, zoneCapacityOf, type ZoneCapacity } from '../router/placement/admission.js';
 import { buildZoneStates, type LatestUse, type ZoneMember } from '../partitioner/zones/state.js';
 import type { Plan } from '../partitioner/plan/types.js';
 import { mapToZone } from '../router/placement/mapping.js';
 import { overflowPolicy, probabilisticPolicy, type OverflowPolicy } from '../router/overflow/policy.js';
+import { appOf } from './app-history.js';
+import type { AppProfile } from '../router/placement/app-profile.js';
 import { classSeries, cloneHistory, recordClassUse, type ClassHistory } from './history.js';
 import type { ClassForecaster } from './forecast.js';
 import { MetricsRecorder, type PolicyMetrics } from './metrics.js';
@@ -53,6 +55,8 @@ export interface EngineInput {
   workload: Workload;
   /** the class history (history.ts); the engine appends the measured use to it */
   history: ClassHistory;
+  /** the router's app profiles at the start (app-history.ts); absent or empty: class ratios only */
+  appProfiles?: ReadonlyMap<string, AppProfile>;
   /** the trained forecaster (predictive only) */
   forecaster?: ClassForecaster;
   /** record an hourly timeline (for --plot) */
@@ -331,7 +335,9 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
     const caps = zoneCapacities();
     const target = caps.find((z) => z.name === mapped.zone)!;
     // static sizes zones by provisioned size, so it admits by provisioned size too
-    const a = admit(request, candidateZones(target, caps), policy === 'static' ? 'provisioned' : config.router.admission);
+    // a request of an app the router has a profile of is charged at it, as the daemon does
+    const appRatio = policy !== 'static' && config.router.admission === 'expected' ? input.appProfiles?.get(appOf(spec)) : undefined;
+    const a = admit(request, candidateZones(target, caps), policy === 'static' ? 'provisioned' : config.router.admission, appRatio);
     if (a.kind === 'fits') return { admitted: true, overflow: false };
     // static never over-commits: what does not fit by provisioned size is rejected
     if (policy === 'static') return { admitted: false, overflow: false };
@@ -340,8 +346,7 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
       rank,
       classCount: classes.length,
       request,
-      free: a.free,
-      total: a.total,
+      ...overflowView(a, caps, config.overflow.scope),
       expectedGrowth: expectedGrowth(mapped.zone, target.used),
       overflowInUse: ZERO(),
     });

@@ -149,7 +149,7 @@ export function boundsTable(bounds: readonly BoundRun[]): TableData {
     ],
     rows: bounds.map((b) => [
       b.bound,
-      b.chargeRatio ? `${pct(b.chargeRatio.cpu)} / ${pct(b.chargeRatio.memory)}` : 'true future',
+      b.chargeRatio ? `${pct(b.chargeRatio.cpu)} / ${pct(b.chargeRatio.memory)}` : b.bound === 'known-present+app' ? `its app's (${b.appProfiled} of ${b.requests})` : 'true future',
       `${pct(b.rejectionRate)} (${b.rejected})`,
       pct(b.sloViolation, 2),
       String(b.overloadedSteps),

@@ -1,6 +1,7 @@
 // One call for the CLI, the benchmark and the demo: load the traces (once per process),
 // generate the workload from the seed, train the forecaster on the history before the
 // start (once per history), and run each policy over the same workload on the same host.
+import { appProfilesAtStart } from './app-history.js';
 import { referenceBounds, type BoundRun } from './bounds.js';
 import { runPolicy, type PolicyRun } from './engine.js';
 import { trainedForecaster, type ClassForecaster, type TrainSummary } from './forecast.js';
@@ -82,6 +83,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationResult>
     forecast = { model: s.model, ...trained.summary };
     progress({ stage: 'train', done: 1, total: 1 });
   }
+  const appProfiles = appProfilesAtStart(pool, workload, s);
   const runs: PolicyRun[] = [];
   for (const policy of opts.policies) {
     const run = await runPolicy({
@@ -91,6 +93,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationResult>
       workload,
       history,
       forecaster,
+      appProfiles,
       timeline: opts.timeline,
       onStep: (done, total) => progress({ stage: 'run', policy, done, total }),
     });
@@ -98,6 +101,6 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationResult>
     if (policy === 'predictive') run.seconds += trainSeconds;
     runs.push(run);
   }
-  const bounds = opts.bounds ? referenceBounds(pool, workload, s) : undefined;
+  const bounds = opts.bounds ? referenceBounds(pool, workload, s, appProfiles) : undefined;
   return { scenario: describeScenario(s), workload: summarizeWorkload(pool, workload), forecast, runs, ...(bounds ? { bounds } : {}) };
 }

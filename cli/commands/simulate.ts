@@ -196,7 +196,8 @@ export function registerSimulate(program: Command): void {
         process.stdout.write(
           '\nReference bounds on the same workload (one pool, greedy in arrival order; not policies a host can run):\n' +
             '  clairvoyant knows every VM\'s future, the new one\'s too; known-present knows the future of every VM already\n' +
-            '  admitted but charges the new one at a share of its size (multiples of the pool\'s mean use ratio).\n',
+            '  admitted but charges the new one at a share of its size (multiples of the pool\'s mean use ratio);\n' +
+            '  known-present+app charges it at its app\'s profile instead, as the router does.\n',
         );
         const b = boundsTable(result.bounds);
         printTable(b.columns, b.rows);

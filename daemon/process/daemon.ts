@@ -38,6 +38,8 @@ import { buildServer, listenApi, type ApiListeners, type VirtzoneServer } from '
 import type { PredictionService } from './predictions.js';
 import { createPredictionService } from './prediction-service.js';
 import type { ZoneState } from '../model/types.js';
+import { AppProfileCache } from '../../router/placement/app-profile-cache.js';
+import { readAppUseBuckets } from '../store/app-use-reader.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -69,6 +71,7 @@ export class Daemon {
   private server: VirtzoneServer | null = null;
   private listeners: ApiListeners | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
+  private readonly appProfiles: AppProfileCache;
   private stopping = false;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -77,6 +80,13 @@ export class Daemon {
     const { store, libvirt, collect } = this.config;
     this.store = Store.open(store.path, { rawRetentionHours: store.rawRetentionHours, rollupRetentionDays: store.rollupRetentionDays });
     this.predictions = opts.predictions ? opts.predictions(this.store) : createPredictionService(this.store, this.config, this.log);
+    this.appProfiles = new AppProfileCache(
+      (since, buckets) => readAppUseBuckets(store.path, since, buckets),
+      () => this.config,
+      Date.now,
+      this.config.forecast.refreshMinutes * 60_000,
+      (err) => this.log.warn({ err: err.message }, 'app history unreadable; requests are charged at their class ratio'),
+    );
     this.audit = new AuditLog(this.store.db);
     this.supervisor = HostSupervisor.fromConfig(libvirt, { log: this.log.child({ component: 'libvirt' }), ...(opts.openHost ? { open: opts.openHost } : {}) });
     this.host = supervisedHost(this.supervisor);
@@ -120,6 +130,8 @@ export class Daemon {
       this.log.warn({ err: (err as Error).message }, 'libvirt not reachable yet; serving reads and retrying in the background');
     }
     this.collectorRoutine.start();
+    // app history read in the background, so the first placements already have it
+    this.appProfiles.current();
     this.server = await buildServer({
       config: this.config,
       db: this.store.db,
@@ -134,6 +146,7 @@ export class Daemon {
         modelAgeSeconds: async () => this.predictions.modelAgeSeconds(),
       },
       history: async (series, since, until) => this.store.readRollups(series, since, until).filter((r) => r.ts < until),
+      appProfiles: async () => this.appProfiles.current(),
       host: this.host,
       ensurePartition: this.partitions ? (zone, incoming) => this.ensurePartition(zone, incoming) : undefined,
       storeWrites: () => this.writeHealth.status(),

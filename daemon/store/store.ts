@@ -9,6 +9,7 @@ import { migrate } from './migrate.js';
 import { STORE_COMPONENT, STORE_MIGRATIONS } from './schema.js';
 import { BucketAccumulator, bucketOf, vmSeries, type UsagePoint } from './rollup.js';
 import { ROLLUP_SECONDS, type Rollup, type VmSample } from '../model/types.js';
+import { appKey } from '../model/app-key.js';
 
 export type RollupSource = 'collector' | 'import';
 
@@ -593,6 +594,36 @@ export class Store {
         return { series: key, rollups: s.n, from: s.a, until: s.b };
       })
       .filter((s) => s.rollups > 0);
+  }
+
+  /**
+   * Per tenant and app: how many 5-minute rollups since `since` (unix seconds) of the
+   * app's VMs fall in each bucket of mean use over the VM's provisioned size — the
+   * largest it has had (the auto-scaler moves VMs below their size; a new request asks
+   * for the size). Bucket b of `buckets` per unit holds ratios in [b, b + 1) / buckets,
+   * use above the size counts as the size, null = not measured. Aggregated in SQL: weeks
+   * of rollups come back as a few hundred rows. Feeds router/placement/app-profile.ts.
+   */
+  appUseBuckets(since: number, buckets: number): Array<{ key: string; cpuBucket: number | null; memoryBucket: number | null; count: number }> {
+    const rows = this.stmt(
+      `WITH sizes AS (SELECT vm_id, max(vcpus) AS vcpus, max(memory_mib) AS memory_mib FROM vm_sizes GROUP BY vm_id),
+            vm AS (SELECT v.id, v.name, v.tenant, v.app, coalesce(z.vcpus, v.vcpus) AS vcpus, coalesce(z.memory_mib, v.memory_mib) AS memory_mib
+                   FROM vms v LEFT JOIN sizes z ON z.vm_id = v.id
+                   WHERE v.tenant IS NOT NULL AND v.app IS NOT NULL)
+       SELECT vm.tenant, vm.app,
+              CASE WHEN r.cpu_mean IS NULL OR vm.vcpus IS NULL OR vm.vcpus <= 0 THEN NULL
+                   ELSE min(@b, CAST(max(0, r.cpu_mean) * @b / vm.vcpus + 1e-9 AS INTEGER)) END AS cb,
+              CASE WHEN r.mem_mean IS NULL OR vm.memory_mib IS NULL OR vm.memory_mib <= 0 THEN NULL
+                   ELSE min(@b, CAST(max(0, r.mem_mean) * @b / vm.memory_mib + 1e-9 AS INTEGER)) END AS mb,
+              count(*) AS n
+       FROM vm
+       JOIN series s ON s.key = 'vm:' || vm.name
+       JOIN rollups r ON r.series_id = s.id AND r.ts >= @since
+       GROUP BY vm.tenant, vm.app, cb, mb`,
+    )
+      .raw(true)
+      .all({ since, b: buckets }) as Array<[string, string, number | null, number | null, number]>;
+    return rows.map(([tenant, app, cb, mb, n]) => ({ key: appKey(tenant, app), cpuBucket: cb, memoryBucket: mb, count: n }));
   }
 
   /** Class names that have a class series. */

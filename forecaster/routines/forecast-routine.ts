@@ -4,10 +4,9 @@
 // good model without retraining. A failed run is logged, recorded and exposed, and the
 // last good model stays in use.
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Cron } from 'croner';
+import { startModuleWorker } from '../../daemon/worker/start.js';
 import type { LoadPrediction, Rollup } from '../../daemon/model/types.js';
 import type { ModelCheckpoints, RunRecord } from '../checkpoint/checkpoint.js';
 import type { LoadSeries } from '../input/series.js';
@@ -282,16 +281,7 @@ export class ForecastRoutine extends EventEmitter {
   }
 }
 
-/**
- * The worker runs the compiled train-worker.js next to this file. From the source tree
- * (tsx, tap) there is only the .ts, and a worker does not inherit the parent's TypeScript
- * loader for its entry, so a one-line bootstrap registers tsx in the worker first.
- */
+/** The training worker (train-worker.ts), compiled or from the source tree. */
 function startTrainWorker(req: TrainRequest, transfer: ArrayBuffer[]): Worker {
-  const opts = { workerData: req, transferList: transfer as never };
-  const js = new URL('./train-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, opts);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const ts = new URL('./train-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); })`, { ...opts, eval: true });
+  return startModuleWorker(new URL('./train-worker', import.meta.url), { workerData: req, transferList: transfer as never });
 }

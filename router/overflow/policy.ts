@@ -17,7 +17,8 @@ export interface OverflowInput {
   classCount: number;
   request: Resources;
   /**
-   * capacity not in use in the zones the request may draw on: allocation - measured use
+   * capacity not in use (config overflow.scope: on the whole host, or in the zones the
+   * request may draw on): allocation - measured use
    * - active reservations (admission already failed on allocation - provisioned; an
    * overflow grant over-commits provisioned capacity, betting on measured use)
    */

@@ -3,6 +3,7 @@
 // transaction that then records the outcome, so the numbers it sees are current.
 import type { ZoneState } from '../../daemon/model/types.js';
 import type { Resources } from '../overflow/policy.js';
+import type { UseRatio } from './app-profile.js';
 
 /**
  * What admission charges a zone's members and a request at:
@@ -34,6 +35,11 @@ export interface ZoneCapacity {
   useRatio?: { cpu: number; memory: number };
   /** expected mode: provisioned size of members with no use sample yet */
   unmeasured?: Resources;
+  /**
+   * expected mode: the active reservations at what each was charged (its app's ratio,
+   * or this zone's); absent: `reserved` x the zone's ratio
+   */
+  reservedCharge?: Resources;
 }
 
 /** A zone as admission sees it, from the zone monitor's state and its active reservations. */
@@ -70,18 +76,22 @@ const ratioOf = (z: ZoneCapacity): Resources => ({ cpuCores: z.useRatio?.cpu ?? 
 export function expectedRoom(z: ZoneCapacity): Resources {
   const r = ratioOf(z);
   const members = (k: keyof Resources) => Math.max(z.used[k] + (z.unmeasured?.[k] ?? 0) * r[k], z.forecastPeak?.[k] ?? 0);
+  const reserved = (k: keyof Resources) => z.reservedCharge?.[k] ?? z.reserved[k] * r[k];
   return {
-    cpuCores: z.capacity.cpuCores - members('cpuCores') - z.reserved.cpuCores * r.cpuCores,
-    memoryMiB: z.capacity.memoryMiB - members('memoryMiB') - z.reserved.memoryMiB * r.memoryMiB,
+    cpuCores: z.capacity.cpuCores - members('cpuCores') - reserved('cpuCores'),
+    memoryMiB: z.capacity.memoryMiB - members('memoryMiB') - reserved('memoryMiB'),
   };
 }
 
 /**
  * What a request of the class of `target` is charged in zone `z` by expected use: its
- * size x the higher of the two zones' ratios (its own class's, and the one z counts its
- * reservations at).
+ * size x its app's ratio when the app has a profile (app-profile.ts), else x the higher
+ * of the two zones' ratios (its own class's, and the one z counts its reservations at).
  */
-export function expectedCharge(request: Resources, target: ZoneCapacity, z: ZoneCapacity): Resources {
+export function expectedCharge(request: Resources, target: ZoneCapacity, z: ZoneCapacity, appRatio?: UseRatio): Resources {
+  // the app's own history says more about this VM than its class does; the caller then
+  // counts its reservation at the same ratio (reservedCharge), so the two stay in step
+  if (appRatio) return { cpuCores: request.cpuCores * appRatio.cpu, memoryMiB: request.memoryMiB * appRatio.memory };
   const a = ratioOf(target);
   const b = ratioOf(z);
   return { cpuCores: request.cpuCores * Math.max(a.cpuCores, b.cpuCores), memoryMiB: request.memoryMiB * Math.max(a.memoryMiB, b.memoryMiB) };
@@ -121,19 +131,32 @@ export type Admission =
  * with the candidates' summed unused capacity and allocation. `candidates[0]` is the
  * request's own zone (as candidateZones() orders them).
  */
-export function admit(request: Resources, candidates: readonly ZoneCapacity[], mode: AdmissionMode = 'provisioned'): Admission {
-  for (const z of candidates) {
-    const ok = mode === 'expected' ? fits(expectedCharge(request, candidates[0], z), expectedRoom(z)) : fits(request, room(z));
-    if (ok) return { kind: 'fits', chargeZone: z.name };
-  }
+/** Summed unused capacity and allocation of `zones`: what an overflow decision sees of them. */
+export function unusedOf(zones: readonly ZoneCapacity[]): { free: Resources; total: Resources } {
   const free = { cpuCores: 0, memoryMiB: 0 };
   const total = { cpuCores: 0, memoryMiB: 0 };
-  for (const z of candidates) {
+  for (const z of zones) {
     const u = unused(z);
     free.cpuCores += Math.max(0, u.cpuCores);
     free.memoryMiB += Math.max(0, u.memoryMiB);
     total.cpuCores += z.capacity.cpuCores;
     total.memoryMiB += z.capacity.memoryMiB;
   }
-  return { kind: 'full', free, total };
+  return { free, total };
+}
+
+/**
+ * What the overflow policy is shown when nothing has room (config overflow.scope): the
+ * candidates' unused capacity (zones), or every zone's (host).
+ */
+export function overflowView(full: Extract<Admission, { kind: 'full' }>, all: readonly ZoneCapacity[], scope: 'host' | 'zones'): { free: Resources; total: Resources } {
+  return scope === 'host' ? unusedOf(all) : { free: full.free, total: full.total };
+}
+
+export function admit(request: Resources, candidates: readonly ZoneCapacity[], mode: AdmissionMode = 'provisioned', appRatio?: UseRatio): Admission {
+  for (const z of candidates) {
+    const ok = mode === 'expected' ? fits(expectedCharge(request, candidates[0], z, appRatio), expectedRoom(z)) : fits(request, room(z));
+    if (ok) return { kind: 'fits', chargeZone: z.name };
+  }
+  return { kind: 'full', ...unusedOf(candidates) };
 }

@@ -7,11 +7,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../../daemon/config/schema.js';
 import type { HostAdapter } from '../../daemon/host/types.js';
 import { partitionOf, type ZoneState } from '../../daemon/model/types.js';
-import type { EnsurePartition, ForecastProvider, ZoneProvider } from '../deps.js';
+import type { AppProfileProvider, EnsurePartition, ForecastProvider, ZoneProvider } from '../deps.js';
 import type { OverflowDecision, OverflowPolicy, Resources } from '../overflow/policy.js';
 import { ProblemError, conflict, notFound, unavailable, unprocessable } from '../problem.js';
 import type { Reservation, ReservationStore } from '../reservations/store.js';
-import { admit, candidateZones, zoneCapacityOf, type ZoneCapacity } from './admission.js';
+import { admit, candidateZones, overflowView, zoneCapacityOf, type ZoneCapacity } from './admission.js';
+import { appKey, type AppProfiles } from './app-profile.js';
 import { parseZoneMetadata } from '../../daemon/host/metadata.js';
 import { createDomain, DomainCreateError, virtzoneMetadata } from './create-domain.js';
 import { DomainXmlError, inspectDomainXml } from './domain-xml.js';
@@ -43,6 +44,8 @@ export interface PlacementServiceOptions {
   config: Config;
   zones: ZoneProvider;
   forecasts: ForecastProvider;
+  /** see RouterDeps.appProfiles */
+  appProfiles?: AppProfileProvider;
   policy: OverflowPolicy;
   host?: HostAdapter;
   /** see RouterDeps.ensurePartition */
@@ -65,6 +68,7 @@ export const bodyHash = (body: unknown): string => createHash('sha256').update(c
 /** ended reservations, and the idempotency keys on them, are kept this long */
 export const ENDED_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const ZERO: Resources = { cpuCores: 0, memoryMiB: 0 };
+const NO_PROFILES: AppProfiles = new Map();
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The 201 answer of a placement, from its reservation (the domain is added once it runs). */
@@ -177,14 +181,38 @@ export class PlacementService {
    * host.cpuOvercommit: the partitioner shares out capacityOf(), so it is not applied
    * again here), members' provisioned size and use, active reservations.
    */
-  private capacities(zones: readonly ZoneState[], targetName: string): ZoneCapacity[] {
+  private capacities(zones: readonly ZoneState[], targetName: string, profiles: AppProfiles): ZoneCapacity[] {
     const totals = this.o.store.totals();
     const out: ZoneCapacity[] = zones.map((z) => zoneCapacityOf(z, this.rankOf(z.name), totals.get(z.name)?.reserved ?? ZERO));
+    if (profiles.size > 0) {
+      // each active reservation counts at what it was charged: its app's ratio when the
+      // app has a profile, else its zone's ratio (as expectedRoom() counts it without one)
+      const byZone = new Map(out.map((z) => [z.name, z]));
+      for (const r of this.o.store.activeByApp()) {
+        const z = byZone.get(r.zone);
+        if (!z) continue;
+        const ratio = profiles.get(appKey(r.tenant, r.app)) ?? { cpu: z.useRatio?.cpu ?? 1, memory: z.useRatio?.memory ?? 1 };
+        const c = (z.reservedCharge ??= { cpuCores: 0, memoryMiB: 0 });
+        c.cpuCores += r.reserved.cpuCores * ratio.cpu;
+        c.memoryMiB += r.reserved.memoryMiB * ratio.memory;
+      }
+    }
     // a zone the monitor does not report (no plan yet) has no capacity
     if (!out.some((z) => z.name === targetName)) {
       out.push({ name: targetName, rank: this.rankOf(targetName), capacity: ZERO, provisioned: ZERO, used: ZERO, reserved: totals.get(targetName)?.reserved ?? ZERO, exhausted: true });
     }
     return out;
+  }
+
+  /** The app profiles, or none when they cannot be read (a placement never fails for them). */
+  private async appProfiles(): Promise<AppProfiles> {
+    if (!this.o.appProfiles || this.o.config.router.appHistoryDays <= 0) return NO_PROFILES;
+    try {
+      return await this.o.appProfiles();
+    } catch (err) {
+      this.o.logger?.warn({ err }, 'app profiles unavailable; charging requests at their class ratio');
+      return NO_PROFILES;
+    }
   }
 
   /** Expected load change over the next 30 minutes for the zone's class series; 0 without a forecast. */
@@ -245,6 +273,9 @@ export class PlacementService {
     const zones = await this.o.zones();
     const target = zones.find((z) => z.name === zoneName);
     const growth = await this.expectedGrowth(target);
+    const profiles = await this.appProfiles();
+    // charged at what this app's earlier VMs used, when the daemon has seen enough of them
+    const appRatio = config.router.admission === 'expected' ? profiles.get(appKey(req.tenant, req.app)) : undefined;
     const request: Resources = { cpuCores: req.vcpus, memoryMiB: req.memoryMiB };
     const ttlMs = (req.ttlSeconds ?? config.api.defaultTtlSeconds) * 1000;
 
@@ -254,21 +285,22 @@ export class PlacementService {
       if (again) return { kind: 'replay' as const, answer: again };
       const t = now();
       store.fulfillBound(() => vmsByZone(zones), t);
-      const caps = this.capacities(zones, zoneName);
+      const caps = this.capacities(zones, zoneName, profiles);
       const targetCap = caps.find((z) => z.name === zoneName)!;
-      const admission = admit(request, candidateZones(targetCap, caps), config.router.admission);
+      const admission = admit(request, candidateZones(targetCap, caps), config.router.admission, appRatio);
       let decision: OverflowDecision | undefined;
       let chargeZone: string;
       if (admission.kind === 'fits') {
         chargeZone = admission.chargeZone;
       } else {
+        const seen = overflowView(admission, caps, config.overflow.scope);
         decision = this.o.policy.decide({
           zone: zoneName,
           rank: targetCap.rank,
           classCount: this.classes.length,
           request,
-          free: admission.free,
-          total: admission.total,
+          free: seen.free,
+          total: seen.total,
           expectedGrowth: growth,
           overflowInUse: store.totals().get(zoneName)?.overflow ?? ZERO,
         });

@@ -109,6 +109,8 @@ export class ReservationStore {
       totals: p('SELECT zone, cpu, memory_mib, overflow_cpu, overflow_memory_mib, count FROM reservation_totals'),
       earliest: p(`SELECT min(expires_at) AS t FROM reservations WHERE state IN ('reserved', 'bound') AND charge_zone = ? AND expires_at > ?`),
       countActive: p(`SELECT count(*) AS n FROM reservations WHERE state IN ('reserved', 'bound')`),
+      activeByApp: p(`SELECT charge_zone AS zone, tenant, app, sum(vcpus) AS cpu, sum(memory_mib) AS memory_mib
+                      FROM reservations WHERE state IN ('reserved', 'bound') GROUP BY charge_zone, tenant, app`),
     };
   }
 
@@ -188,6 +190,16 @@ export class ReservationStore {
   /** When the first active reservation charged to the zone runs out (unix ms), if any. */
   earliestExpiry(zone: string, now: number): number | null {
     return (this.s.earliest.get(zone, now) as { t: number | null }).t;
+  }
+
+  /** Active reservations summed per charge zone, tenant and app (to charge each at its app's ratio). */
+  activeByApp(): Array<{ zone: string; tenant: string; app: string; reserved: Resources }> {
+    return (this.s.activeByApp.all() as { zone: string; tenant: string; app: string; cpu: number; memory_mib: number }[]).map((r) => ({
+      zone: r.zone,
+      tenant: r.tenant,
+      app: r.app,
+      reserved: { cpuCores: r.cpu, memoryMiB: r.memory_mib },
+    }));
   }
 
   countActive(): number {

@@ -64,7 +64,8 @@ t.test('placement, confirm, release', async (t) => {
 
 t.test('borrowing and overflow', async (t) => {
   const h = await startHarness({
-    config: { router: { admission: 'provisioned' }, overflow: { threshold: 0.5, exponent: 2, retryAfterSeconds: 30 } },
+    // overflow sees the zones silver may draw on (scope 'zones'; the host-wide default is in app-profile.test.ts)
+    config: { router: { admission: 'provisioned' }, overflow: { threshold: 0.5, exponent: 2, retryAfterSeconds: 30, scope: 'zones' } },
     zones: [
       zone('gold', 0, 10, 100_000, { exhausted: false }),
       // silver: 7 vCPUs provisioned, 2 cores in use

@@ -47,6 +47,8 @@ export interface HarnessOptions {
   seed?: number;
   host?: RouterDeps['host'];
   clock?: { now: number };
+  /** app profiles the router charges requests by (RouterDeps.appProfiles) */
+  appProfiles?: RouterDeps['appProfiles'];
   /** the zone provider yields to the event loop for up to this many ms (as a provider doing I/O would) */
   providerDelayMs?: number;
 }
@@ -82,6 +84,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       modelAgeSeconds: async () => (trainedAt === null ? null : (clock.now - trainedAt) / 1000),
     },
     host: opts.host,
+    appProfiles: opts.appProfiles,
     rng: mulberry32(opts.seed ?? 42),
     now: () => clock.now,
     sweepIntervalMs: 0,

@@ -1,6 +1,7 @@
 // The reference bounds: hand-made traces where the right answer is known, then the real
 // traces, where the clairvoyant bound must never overload the host.
 import t from 'tap';
+import { appOf } from '../../simulator/app-history.js';
 import { admissionBound, meanUseRatio, referenceBounds, KNOWN_PRESENT_MULTIPLES } from '../../simulator/bounds.js';
 import { defaultConfig } from '../../daemon/config/load.js';
 import { makeScenario, type Scenario } from '../../simulator/scenario.js';
@@ -60,16 +61,28 @@ t.test('clairvoyant rejects what would overload the host later, and admits what 
 t.test('known-present charges the new VM at the ratio, and pays for it in violations', async (t) => {
   // 4 vCPUs x 0.5 = 2 cores charged: 2 + 2 fits, so it is admitted; from step 5 the host
   // wants 5 of 4 cores for the 5 remaining steps of both VMs
-  const b = admissionBound('known-present', pool, workload([vm('req-late', 1, 0, T)]), scenario, { cpu: 0.5, memory: 0.5 });
+  const b = admissionBound('known-present', pool, workload([vm('req-late', 1, 0, T)]), scenario, { ratio: { cpu: 0.5, memory: 0.5 } });
   t.equal(b.rejected, 0);
   t.equal(b.overloadedSteps, 5);
   t.same(b.chargeRatio, { cpu: 0.5, memory: 0.5 });
   // vm-0 violated 5 of 10 steps, req-late 5 of 10 (steps 0-4 it wants nothing): 10 / 20, both gold
   t.equal(b.sloViolation, 0.5);
   // a higher charge rejects it
-  const strict = admissionBound('known-present', pool, workload([vm('req-late', 1, 0, T)]), scenario, { cpu: 0.75, memory: 0.5 });
+  const strict = admissionBound('known-present', pool, workload([vm('req-late', 1, 0, T)]), scenario, { ratio: { cpu: 0.75, memory: 0.5 } });
   t.equal(strict.rejected, 1);
   t.equal(strict.overloadedSteps, 0);
+});
+
+t.test('known-present+app charges the new VM at its app profile, at full size without one', async (t) => {
+  const req = vm('req-late', 1, 0, T);
+  const profiles = new Map([[appOf(req), { cpu: 0.5, memory: 0.5, samples: 288 }]]);
+  const b = admissionBound('known-present+app', pool, workload([req]), scenario, { appProfiles: profiles });
+  t.equal(b.rejected, 0, '4 x 0.5 = 2 cores fits next to the 2 in use');
+  t.equal(b.appProfiled, 1);
+  t.equal(b.overloadedSteps, 5);
+  const none = admissionBound('known-present+app', pool, workload([req]), scenario, { appProfiles: new Map() });
+  t.equal(none.rejected, 1, 'no profile: its full 4 vCPUs do not fit');
+  t.equal(none.appProfiled, 0);
 });
 
 t.test('meanUseRatio: use over provisioned, summed over VMs and the steps before the index', async (t) => {

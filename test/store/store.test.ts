@@ -254,3 +254,36 @@ function mulberry32(seed: number): () => number {
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+t.test('appUseBuckets: per tenant and app, use over the largest size each VM has had, counted per ratio bucket', async (t) => {
+  const s = fresh();
+  t.teardown(() => s.close());
+  const ts = (i: number) => T0 + i * 300;
+  // web-1 (acme/web): 2 vCPUs, 4096 MiB, shrunk to 1 vCPU by the auto-scaler in the last tick; web-2 the same app
+  for (let i = 0; i < 3; i++) {
+    s.recordTick(ts(i), [
+      obs('web-1', ts(i), 0.5, 1024, { tenant: 'acme', app: 'web', vcpus: i === 2 ? 1 : 2 }),
+      obs('web-2', ts(i), 1, 2048, { tenant: 'acme', app: 'web' }),
+      obs('db-1', ts(i), 3, 4096, { tenant: 'acme', app: 'db' }), // 3 cores busy on 2 vCPUs (steal): counted as the size
+      obs('quiet', ts(i), null, 512, { tenant: 'acme', app: 'quiet' }), // CPU not measured
+      obs('loose', ts(i), 2, 4096), // no tenant or app: nobody's app
+      obs('other-web', ts(i), 2, 4096, { tenant: 'other', app: 'web' }),
+    ]);
+  }
+  s.closeBuckets(ts(3));
+  const rows = s.appUseBuckets(0, 100).sort((a, b) => a.key.localeCompare(b.key) || (a.cpuBucket ?? -1) - (b.cpuBucket ?? -1));
+  t.same(rows, [
+    { key: 'acme\u0000db', cpuBucket: 100, memoryBucket: 100, count: 3 },
+    { key: 'acme\u0000quiet', cpuBucket: null, memoryBucket: 12, count: 3 },
+    // web-1 uses 0.5 of its largest size 2 (not of the 1 it was shrunk to); web-2 1 of 2
+    { key: 'acme\u0000web', cpuBucket: 25, memoryBucket: 25, count: 3 },
+    { key: 'acme\u0000web', cpuBucket: 50, memoryBucket: 50, count: 3 },
+    { key: 'other\u0000web', cpuBucket: 100, memoryBucket: 100, count: 3 },
+  ]);
+  t.equal(
+    s.appUseBuckets(ts(2), 100).filter((r) => r.key === 'acme\u0000web').reduce((a, r) => a + r.count, 0),
+    2,
+    'only rollups since the given time',
+  );
+  t.same(s.appUseBuckets(0, 10).find((r) => r.key === 'acme\u0000web' && r.count === 3 && r.cpuBucket === 2), { key: 'acme\u0000web', cpuBucket: 2, memoryBucket: 2, count: 3 }, 'coarser buckets: 0.25 in bucket 2 of 10');
+});
