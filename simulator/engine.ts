@@ -104,6 +104,12 @@ interface Vm {
   usedMemory: number | null;
   gotCpu: number;
   gotMemory: number;
+  /** memory it got in each of its last DAY_STEPS steps (a ring), for its day peak */
+  memoryDay: Float64Array;
+  /** the highest of memoryDay: what the daemon reads from its rollups as the VM's day peak; null before a day is seen */
+  peakMemory: number | null;
+  /** steps of memoryDay filled */
+  memorySteps: number;
   /** world view, kept in step with the fields above */
   world: WorldVm;
 }
@@ -181,6 +187,9 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
       usedMemory: null,
       gotCpu: 0,
       gotMemory: 0,
+      memoryDay: new Float64Array(DAY_STEPS),
+      peakMemory: null,
+      memorySteps: 0,
       world: { zone, vcpus: spec.vcpus, memoryMiB: spec.memoryMiB, demandCpu: 0, demandMemory: 0 },
     };
     demandOf(vm, tick);
@@ -371,6 +380,7 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
           maxMemoryMiB: v.maxMemoryMiB,
           usedCpuCores: v.usedCpu,
           usedMemoryMiB: v.usedMemory,
+          peakMemoryMiB: v.peakMemory,
           poolMember: false,
         })),
       };
@@ -422,7 +432,14 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
 
   // --- the run ------------------------------------------------------------------------
 
-  for (const spec of w.initial) addVm(spec);
+  for (const spec of w.initial) {
+    // the daemon's store holds the initial VMs' day before the start (as history.ts has it)
+    const v = addVm(spec);
+    const tv = pool.vms[spec.source.vm];
+    for (let j = 1; j <= DAY_STEPS; j++) v.memoryDay[(DAY_STEPS - j) % DAY_STEPS] = Math.min(valueAt(tv.memory, w.startIndex - j + spec.source.shift), spec.memoryMiB) || 0;
+    v.memorySteps = DAY_STEPS;
+    v.peakMemory = v.memoryDay.reduce((a, x) => (x > a ? x : a), 0);
+  }
   if (policy === 'static') fixStaticZones();
   if (forecastDriven) {
     predictions = forecastHorizon(0);
@@ -504,6 +521,9 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
       const ticksHere = substeps - arrivedSub;
       const got = { cpuCores: v.gotCpu / ticksHere, memoryMiB: v.gotMemory / ticksHere };
       metrics.vmStep(v.cls, { cpuCores: v.demandCpu, memoryMiB: v.demandMemory }, got);
+      v.memoryDay[tick % DAY_STEPS] = got.memoryMiB;
+      v.memorySteps++;
+      if (v.memorySteps >= DAY_STEPS) v.peakMemory = v.memoryDay.reduce((a, x) => (x > a ? x : a), 0);
       const zu = zoneUse[v.zone];
       zu.demand.cpuCores += v.demandCpu;
       zu.demand.memoryMiB += v.demandMemory;

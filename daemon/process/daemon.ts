@@ -37,7 +37,7 @@ import { ProblemError } from '../../router/problem.js';
 import { buildServer, listenApi, type ApiListeners, type VirtzoneServer } from '../../router/server.js';
 import type { PredictionService } from './predictions.js';
 import { createPredictionService } from './prediction-service.js';
-import type { ZoneState } from '../model/types.js';
+import { ROLLUP_SECONDS, type ZoneState } from '../model/types.js';
 import { AppProfileCache } from '../../router/placement/app-profile-cache.js';
 import { readAppUseBuckets } from '../store/app-use-reader.js';
 
@@ -72,6 +72,7 @@ export class Daemon {
   private listeners: ApiListeners | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private readonly appProfiles: AppProfileCache;
+  private peaks: { at: number; value: ReadonlyMap<string, number | null> } | null = null;
   private stopping = false;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -206,11 +207,20 @@ export class Daemon {
   }
 
   private latestUse(): ReadonlyMap<string, LatestUse> {
+    const peaks = this.memoryPeaks();
     const use = new Map<string, LatestUse>();
     for (const vm of this.store.listVms()) {
-      if (vm.latest) use.set(vm.name, { cpuCores: vm.latest.cpuCores, memoryMiB: vm.latest.memoryMiB });
+      // a VM with no day of rollups yet has no peak to trust: null keeps its balloon
+      if (vm.latest) use.set(vm.name, { cpuCores: vm.latest.cpuCores, memoryMiB: vm.latest.memoryMiB, peakMemoryMiB: peaks.get(vm.name) ?? null });
     }
     return use;
+  }
+
+  /** Each VM's memory peak over the last day, read at most once per rollup interval. */
+  private memoryPeaks(): ReadonlyMap<string, number | null> {
+    const now = Date.now() / 1000;
+    if (!this.peaks || now - this.peaks.at >= ROLLUP_SECONDS) this.peaks = { at: now, value: this.store.memoryPeaks(now - 86_400) };
+    return this.peaks.value;
   }
 
   private async computePlan(): Promise<Plan> {

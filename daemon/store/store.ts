@@ -626,6 +626,22 @@ export class Store {
     return rows.map(([tenant, app, cb, mb, n]) => ({ key: appKey(tenant, app), cpuBucket: cb, memoryBucket: mb, count: n }));
   }
 
+  /**
+   * Per VM: its highest memory use (5-minute maxima) since `since` (unix seconds), or
+   * null when it was first seen after `since` — less history than the window, so no
+   * peak to trust. VMs with no rollups in the window are left out.
+   */
+  memoryPeaks(since: number): Map<string, number | null> {
+    const rows = this.stmt(
+      `SELECT v.name, v.first_seen, max(r.mem_max) AS peak
+       FROM vms v JOIN series s ON s.key = 'vm:' || v.name JOIN rollups r ON r.series_id = s.id AND r.ts >= ?
+       GROUP BY v.id`,
+    )
+      .raw(true)
+      .all(since) as Array<[string, number, number | null]>;
+    return new Map(rows.map(([name, firstSeen, peak]) => [name, firstSeen > since || peak === null ? null : peak]));
+  }
+
   /** Class names that have a class series. */
   listClasses(): string[] {
     return this.listSeries('class:').map((s) => s.series.slice('class:'.length));

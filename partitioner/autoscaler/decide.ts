@@ -37,6 +37,15 @@ export interface ScalerVm {
   /** created by the auto-scaler for the zone's pool (only those are ever removed) */
   poolMember: boolean;
   memoryFloorMiB?: number;
+  /**
+   * the VM's highest memory use over the last day (5-minute maxima); a balloon is never
+   * given back below it: a guest's memory comes back with its daily cycle, and a balloon
+   * cut to a quiet hour's peak leaves it short when it does. null: the VM has not been
+   * seen for a day yet, so its balloon is not given back at all (as VPA makes no
+   * recommendation without enough history); absent: not known, the low-water run's peak
+   * alone decides
+   */
+  peakMemoryMiB?: number | null;
 }
 
 export interface ScalerZone {
@@ -327,8 +336,8 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
       }
       // Cold VMs give back balloon memory, by at most one bounded step.
       for (const v of z.vms) {
-        if (v.usedMemoryMiB === null || members.includes(v)) continue;
-        const peak = Math.max(v.usedMemoryMiB, m.vmLowPeak[v.name] ?? 0);
+        if (v.usedMemoryMiB === null || v.peakMemoryMiB === null || members.includes(v)) continue;
+        const peak = Math.max(v.usedMemoryMiB, m.vmLowPeak[v.name] ?? 0, v.peakMemoryMiB ?? 0);
         if (peak / v.memoryMiB >= low) continue;
         const floor = v.memoryFloorMiB ?? config.partitioner.vmMemoryFloorMiB;
         const minSafe = memoryMinimum(peak, v.memoryMiB, floor, config.partitioner);

@@ -194,6 +194,7 @@ export class ZoneAutoscaler {
             maxMemoryMiB: v.maxMemoryMiB,
             usedCpuCores: v.usedCpuCores,
             usedMemoryMiB: v.usedMemoryMiB,
+            ...(v.peakMemoryMiB !== undefined ? { peakMemoryMiB: v.peakMemoryMiB } : {}),
             poolMember: v.membership.poolMember && v.membership.pool === z.name,
             ...(v.memoryFloorMiB !== undefined ? { memoryFloorMiB: v.memoryFloorMiB } : {}),
           })),

@@ -16,6 +16,8 @@ export interface InventoryOptions {
 }
 
 export interface InventoryVm extends VmView {
+  /** see ScalerVm.peakMemoryMiB; absent when the use feed does not give it */
+  peakMemoryMiB?: number | null;
   uuid: string;
   membership: Membership;
 }
@@ -68,6 +70,7 @@ export class Inventory {
         maxMemoryMiB: Math.floor(d.maxMemoryKiB / 1024),
         usedCpuCores: running ? (u?.cpuCores ?? null) : null,
         usedMemoryMiB: running ? (u?.memoryMiB ?? null) : null,
+        ...(u?.peakMemoryMiB !== undefined ? { peakMemoryMiB: u.peakMemoryMiB } : {}),
         ...(m.memoryFloorMiB !== undefined ? { memoryFloorMiB: m.memoryFloorMiB } : {}),
         ...(m.minVcpus !== undefined ? { minVcpus: m.minVcpus } : {}),
       };

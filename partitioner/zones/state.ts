@@ -15,6 +15,8 @@ export interface ZoneMember {
 export interface LatestUse {
   cpuCores: number | null;
   memoryMiB: number | null;
+  /** highest memory use over the last day; null: seen for less than a day (ScalerVm.peakMemoryMiB) */
+  peakMemoryMiB?: number | null;
 }
 
 export function buildZoneStates(

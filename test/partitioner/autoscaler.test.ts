@@ -150,6 +150,21 @@ t.test('below the low-water mark for the stabilization window: give back gradual
   t.notOk(sp[9].actions.some((a) => a.kind === 'resize-vm'), '2050 MiB is within a minimum change of 2 x 1000: kept');
 });
 
+t.test('give-back never goes below the VM\'s day peak, and not at all before a day is seen', async (t) => {
+  const idleWith = (peakMemoryMiB: number | null | undefined) => [
+    zoneOf('gold', 0, 8, 16384, [vmOf('g1', { usedCpuCores: 1, usedMemoryMiB: 1000, memoryMiB: 4096, ...(peakMemoryMiB !== undefined ? { peakMemoryMiB } : {}) })]),
+    zoneOf('general', 1, 0, 0),
+  ];
+  const shrinkOf = (peak: number | null | undefined) => ticks(idleWith(peak), 10)[9].actions.find((a) => a.kind === 'resize-vm') as { memoryMiB: number } | undefined;
+  t.equal(shrinkOf(undefined)?.memoryMiB, 3072, 'no day peak given: the low run alone decides (25% step)');
+  t.equal(shrinkOf(1000)?.memoryMiB, 3072, 'a day peak no higher than the use changes nothing');
+  t.equal(shrinkOf(1800)?.memoryMiB, 3600, 'a day peak of 1800 MiB: the balloon stops at 1800 / low-water 0.5');
+  t.equal(shrinkOf(2500), undefined, 'a day peak above half the balloon: nothing to give back');
+  t.equal(shrinkOf(null), undefined, 'seen for less than a day: its balloon is kept');
+  // the zone still gives its idle allocation back to general
+  t.ok(ticks(idleWith(null), 10)[9].actions.some((a) => a.kind === 'transfer'));
+});
+
 t.test('pools: add a member under sustained load, remove only its own surplus when idle', async (t) => {
   const pool = { min: 1, max: 3, memberSize: { cpuCores: 2, memoryMiB: 2048 } };
   const busy = [

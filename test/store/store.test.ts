@@ -287,3 +287,18 @@ t.test('appUseBuckets: per tenant and app, use over the largest size each VM has
   );
   t.same(s.appUseBuckets(0, 10).find((r) => r.key === 'acme\u0000web' && r.count === 3 && r.cpuBucket === 2), { key: 'acme\u0000web', cpuBucket: 2, memoryBucket: 2, count: 3 }, 'coarser buckets: 0.25 in bucket 2 of 10');
 });
+
+t.test('memoryPeaks: each VM\'s highest 5-minute memory maximum since a time; null when first seen after it', async (t) => {
+  const s = fresh();
+  t.teardown(() => s.close());
+  const ts = (i: number) => T0 + i * 300;
+  for (let i = 0; i < 4; i++) {
+    const obsNow = [obs('old', ts(i), 1, [1000, 3000, 2000, 1500][i])];
+    if (i >= 2) obsNow.push(obs('new', ts(i), 1, 500));
+    s.recordTick(ts(i), obsNow);
+  }
+  s.closeBuckets(ts(4));
+  t.same(Object.fromEntries(s.memoryPeaks(T0)), { old: 3000, new: null }, 'new was first seen after the window began');
+  t.same(Object.fromEntries(s.memoryPeaks(ts(2))), { old: 2000, new: 500 }, 'a later window: its own peaks, and new is old enough');
+  t.same(Object.fromEntries(s.memoryPeaks(ts(9))), {}, 'no rollups in the window: left out');
+});
