@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { bearerMatches, loadTokenDigest } from './auth.js';
 import type { RouterContext } from './context.js';
 import type { RouterDeps } from './deps.js';
+import type { Config } from '../daemon/config/schema.js';
 import { parseJsonBody } from './json-body.js';
 import { frameworkErrors, installProblemHandlers, sendProblem } from './errors.js';
 import { createTcpServer, listenTcp, prepareSocketPath, removeSocket, resolveGid, secureSocket } from './listen.js';
@@ -36,11 +37,18 @@ export interface VirtzoneServer {
   tokenDigest: Buffer | null;
   /** fastify's request handler, to serve it on a second (TCP) server */
   handler: Handler;
+  /**
+   * Puts a reloaded configuration into effect for the next request (SIGHUP). Keys that
+   * only work at start (the socket, the body limit) are kept by the caller's reloader.
+   */
+  reconfigure(next: Config): void;
 }
 
 export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
   const { config } = deps;
   const now = deps.now ?? Date.now;
+  // one random source for the server's life: a reload rebuilds the policy, not the stream
+  const rng = deps.rng ?? randomlySeededRng();
   let handler: Handler | undefined;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
@@ -72,7 +80,7 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
     ensurePartition: deps.ensurePartition,
     now,
     logger: deps.logger,
-    policy: overflowPolicy(config.overflow.policy, config.overflow, deps.rng ?? randomlySeededRng()),
+    policy: overflowPolicy(config.overflow.policy, config.overflow, rng),
     onDecision: (zone, outcome) => metricsRef.decision?.(zone, outcome),
   });
   const metrics = createMetrics({ zones: deps.zones, reserved: () => service.reservedByZone() });
@@ -80,7 +88,18 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
 
   const routes = collectRoutes(app);
   const context: RouterContext = { deps, service, metrics, routes, now };
-  const server: VirtzoneServer = { app, service, context, tcpSockets: new WeakSet(), tokenDigest: null, handler: handler! };
+  const server: VirtzoneServer = {
+    app,
+    service,
+    context,
+    tcpSockets: new WeakSet(),
+    tokenDigest: null,
+    handler: handler!,
+    reconfigure(next) {
+      context.deps = { ...context.deps, config: next };
+      service.reconfigure(next, overflowPolicy(next.overflow.policy, next.overflow, rng));
+    },
+  };
 
   // request bodies are JSON or nothing: text/plain is not accepted (415)
   app.removeContentTypeParser(['text/plain', 'application/json']);

@@ -97,8 +97,10 @@ async function main(): Promise<number> {
     load: () => loadConfig(flags),
     current: () => config,
     apply: (next) => {
-      config = next;
+      // the daemon first: a config it refuses (floors above the host) is not taken
       daemon.reconfigure(next);
+      config = next;
+      log.level = next.log.level;
     },
     log,
   });

@@ -42,11 +42,11 @@ export class CollectorRoutine {
   private ticks = 0;
   private consecutiveFailures = 0;
   private inFlight: Promise<void> | null = null;
-  private readonly intervalMs: number;
+  private intervalMs: number;
   private readonly timer: Timer;
   private readonly clock: () => number;
   private readonly log: CollectorLog;
-  private readonly retentionEvery: number;
+  private retentionEvery: number;
 
   constructor(private readonly opts: CollectorRoutineOptions) {
     if (!(opts.intervalSeconds > 0)) throw new RangeError(`collect.intervalSeconds must be > 0, got ${opts.intervalSeconds}`);
@@ -55,6 +55,22 @@ export class CollectorRoutine {
     this.clock = opts.clock ?? Date.now;
     this.log = opts.log ?? silentLog;
     this.retentionEvery = opts.store ? (opts.retentionEveryTicks ?? Math.max(1, Math.round(300 / opts.intervalSeconds))) : 0;
+  }
+
+  /**
+   * A reloaded collect.intervalSeconds: the next tick runs now and the loop keeps the new
+   * interval from there (a wait of the old, maybe long, interval would delay it).
+   */
+  setIntervalSeconds(seconds: number): void {
+    if (!(seconds > 0)) throw new RangeError(`collect.intervalSeconds must be > 0, got ${seconds}`);
+    if (seconds * 1000 === this.intervalMs) return;
+    this.intervalMs = seconds * 1000;
+    if (this.opts.store && this.opts.retentionEveryTicks === undefined) this.retentionEvery = Math.max(1, Math.round(300 / seconds));
+    if (this.handle !== null) {
+      this.timer.clearTimeout(this.handle);
+      this.handle = null;
+      this.schedule(0);
+    }
   }
 
   get failuresInARow(): number {

@@ -7,7 +7,16 @@ import type { Config } from '../config/schema.js';
 
 /** Keys read once at start; a change in the file waits for a restart. */
 export const RESTART_ONLY_KEYS: readonly string[] = [
-  'store.path',
+  // the connection, the database and the forecaster are set up once at start
+  'libvirt',
+  'store',
+  'forecast',
+  'partitioner.quantile', // the forecaster predicts at it
+  // the zones' cgroup hierarchy is found and written from these at start
+  'zones.manageCgroups',
+  'zones.cgroupRoot',
+  'zones.layout',
+  'zones.systemdUnitDir',
   'api.socket',
   'api.socketMode',
   'api.socketGroup',

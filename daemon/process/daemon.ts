@@ -67,6 +67,8 @@ export class Daemon {
   private readonly inventory: Inventory;
   private partitions: ZonePartitions | undefined;
   private capacity: Resources | null = null;
+  /** the host's CPUs and memory as libvirt last reported them (capacity follows host.* on reload) */
+  private node: { cpus: number; memoryKiB: number } | null = null;
   private autoscaler: ZoneAutoscaler | null = null;
   private server: VirtzoneServer | null = null;
   private listeners: ApiListeners | null = null;
@@ -174,9 +176,26 @@ export class Daemon {
     this.store.close();
   }
 
-  /** Applies a reloaded configuration to the components that read it live. */
+  /**
+   * Applies a reloaded configuration (SIGHUP) to every component that runs on it: the
+   * collector's interval, the classes the inventory maps VMs to, the auto-scaler, the
+   * router (admission, overflow, rules, app history), the app profile cache (reads
+   * this.config) — then re-plans with it. Keys that only work at start never reach here
+   * changed (config-reload.ts keeps their running value).
+   */
   reconfigure(next: Config): void {
+    const previous = this.config;
+    // floors the host cannot honour: refuse the whole reload (the caller keeps the old config)
+    const capacity = this.node ? capacityOf(this.node, next) : null;
+    if (capacity) checkFloors(capacity, next);
     this.config = next;
+    if (capacity) this.capacity = capacity;
+    if (next.collect.intervalSeconds !== previous.collect.intervalSeconds) this.collectorRoutine.setIntervalSeconds(next.collect.intervalSeconds);
+    const names = (c: Config) => c.classes.map((x) => x.name).join('\u0000');
+    if (names(next) !== names(previous)) this.inventory.setClasses(new Set(next.classes.map((c) => c.name)));
+    this.autoscaler?.reconfigure(next);
+    this.server?.reconfigure(next);
+    void this.refreshPlan('config reloaded');
   }
 
   // --- wiring -------------------------------------------------------------------------
@@ -200,6 +219,7 @@ export class Daemon {
     const node = await this.host.nodeInfo();
     const capacity = capacityOf(node, this.config);
     checkFloors(capacity, this.config); // throws FloorsExceedCapacityError: a config the host cannot honour
+    this.node = node;
     this.capacity = capacity;
     this.inventory.invalidate();
     this.collector.forgetAll();

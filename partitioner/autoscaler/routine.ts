@@ -76,7 +76,7 @@ export class ZoneAutoscaler {
   private readonly templates = new Map<string, { xml: string; size: Resources } | null>();
 
   constructor(
-    private readonly deps: AutoscalerDeps,
+    private deps: AutoscalerDeps,
     plan: Plan,
   ) {
     this.plan = plan;
@@ -84,6 +84,22 @@ export class ZoneAutoscaler {
     this.log = deps.log ?? silent;
     this.now = deps.now ?? (() => Date.now() / 1000);
     this.inventory = deps.inventory ?? new Inventory(deps.host, new Set(deps.config.classes.map((c) => c.name)), this.now);
+  }
+
+  /**
+   * A reloaded configuration (SIGHUP): the next tick decides with it; a changed interval
+   * or enabled flag restarts the timer (or stops it).
+   */
+  reconfigure(config: Config): void {
+    const before = this.deps.config.autoscaler;
+    this.deps = { ...this.deps, config };
+    const after = config.autoscaler;
+    if (before.intervalSeconds === after.intervalSeconds && before.enabled === after.enabled) return;
+    const wasRunning = this.timer !== null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    // started by the daemon only once it has a plan: a stopped scaler stays stopped
+    if (wasRunning || (!before.enabled && after.enabled)) this.start();
   }
 
   /** A new plan (re-partition) replaces the allocations the auto-scaler moved. */

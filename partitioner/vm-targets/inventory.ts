@@ -27,9 +27,15 @@ export class Inventory {
 
   constructor(
     private readonly host: HostAdapter,
-    private readonly classNames: ReadonlySet<string>,
+    private classNames: ReadonlySet<string>,
     private readonly now: () => number = () => Date.now() / 1000,
   ) {}
+
+  /** The configured classes changed (a reload): memberships are read again. */
+  setClasses(names: ReadonlySet<string>): void {
+    this.classNames = names;
+    this.cache.clear();
+  }
 
   invalidate(uuidOrAll?: string): void {
     if (uuidOrAll === undefined) this.cache.clear();

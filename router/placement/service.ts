@@ -118,13 +118,19 @@ interface Queued {
 }
 
 export class PlacementService {
-  private readonly classes: string[];
+  private classes: string[];
   /** reservations whose domain this process is creating now (their key answers "in progress") */
   private readonly creating = new Set<string>();
   private queue: Queued[] = [];
 
-  constructor(private readonly o: PlacementServiceOptions) {
+  constructor(private o: PlacementServiceOptions) {
     this.classes = o.config.classes.map((c) => c.name);
+  }
+
+  /** A reloaded configuration (SIGHUP): the next decision uses it and the policy built from it. */
+  reconfigure(config: Config, policy: OverflowPolicy): void {
+    this.o = { ...this.o, config, policy };
+    this.classes = config.classes.map((c) => c.name);
   }
 
   /**

@@ -124,3 +124,24 @@ t.test('stop waits for a tick in progress and schedules nothing after it', async
 t.test('a bad interval is refused', async (t) => {
   t.throws(() => new CollectorRoutine({ collector: { tick: async (a: number) => report(a) }, intervalSeconds: 0 }), RangeError);
 });
+
+t.test('setIntervalSeconds (a reload): the pending wait is replaced by a tick now, then the new interval', async (t) => {
+  const h = harness();
+  let now = 0;
+  const collector = { tick: async (at: number) => ((now += 100), report(at)) };
+  const r = new CollectorRoutine({ collector, intervalSeconds: 3600, timer: h.timer, clock: () => now });
+  r.start();
+  await fire(h);
+  t.equal(h.scheduled[0].ms, 3_600_000 - 100, 'waiting out the hour');
+  const pendingId = h.scheduled[0].id;
+  r.setIntervalSeconds(10);
+  t.same(h.cleared, [pendingId], 'the hour-long wait is cancelled');
+  t.equal(h.scheduled.at(-1)!.ms, 0, 'a tick right away');
+  h.scheduled.splice(0, h.scheduled.length - 1);
+  await fire(h);
+  t.equal(h.scheduled[0].ms, 10_000 - 100, 'then every 10 s');
+  r.setIntervalSeconds(10);
+  t.equal(h.cleared.length, 1, 'the same interval: nothing changes');
+  t.throws(() => r.setIntervalSeconds(0), RangeError);
+  await r.stop();
+});

@@ -147,3 +147,26 @@ t.test('the routine grows a busy zone, adds a pool member, then gives back and r
   t.equal(readFileSync(join(goldCpu, 'cpu.cfs_quota_us'), 'utf8'), String(Math.round(scaler.getAllocations().gold.cpuCores * 100000)));
   t.ok(!(await host.listDomains()).some((d) => d.name === 'gold-web-01' && d.state !== 'running'), 'no original VM touched beyond resizes');
 });
+
+t.test('reconfigure (a reload): the next tick uses the new config; enabled and interval restart or stop the timer', async (t) => {
+  const host = await openHost(URI, { events: false });
+  t.teardown(() => host.close());
+  const cfg = config({ autoscaler: { intervalSeconds: 30, enabled: true } });
+  const plan = partition([], capacityOf(await host.nodeInfo(), cfg), cfg);
+  const scaler = new ZoneAutoscaler({ host, config: cfg, latestUse: () => new Map() }, plan);
+  const timer = () => (scaler as unknown as { timer: NodeJS.Timeout | null }).timer;
+  scaler.start();
+  const first = timer();
+  t.ok(first, 'ticking');
+  scaler.reconfigure(config({ autoscaler: { intervalSeconds: 30, enabled: true }, router: { useRatioQuantile: 0.5 } }));
+  t.equal(timer(), first, 'other keys: the same timer');
+  scaler.reconfigure(config({ autoscaler: { intervalSeconds: 10, enabled: true } }));
+  t.ok(timer() && timer() !== first, 'a new interval: a new timer');
+  scaler.reconfigure(config({ autoscaler: { intervalSeconds: 10, enabled: false } }));
+  t.equal(timer(), null, 'disabled: stopped');
+  scaler.reconfigure(config({ autoscaler: { intervalSeconds: 10, enabled: true } }));
+  t.ok(timer(), 'enabled again: ticking');
+  // the tick decides with the new config: a zone view built now reads its quantile
+  t.ok(Array.isArray(scaler.zoneStates()));
+  await scaler.stop();
+});
