@@ -4,7 +4,7 @@
 # `npm run bench -- store plan` runs only the named ones.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-all=(store collector plan api forecast-backtest forecast-train forecast-api simulate)
+all=(store collector plan api forecast-backtest forecast-train forecast-api simulate app-history)
 want=("$@"); [ ${#want[@]} -gt 0 ] || want=("${all[@]}")
 for b in "${want[@]}"; do
   echo "== bench $b"
@@ -12,7 +12,7 @@ for b in "${want[@]}"; do
     plan) node --expose-gc --import tsx scripts/bench/plan.ts --record ;;
     forecast-backtest) npx tsx scripts/bench/forecast.ts backtest --record ;;
     forecast-train) npx tsx scripts/bench/forecast.ts train --record ;;
-    store | collector | api | forecast-api | simulate) npx tsx "scripts/bench/$b.ts" --record ;;
+    store | collector | api | forecast-api | simulate | app-history) npx tsx "scripts/bench/$b.ts" --record ;;
     *) echo "bench: unknown benchmark $b (known: ${all[*]})" >&2; exit 2 ;;
   esac
 done

@@ -271,21 +271,25 @@ t.test('appUseBuckets: per tenant and app, use over the largest size each VM has
     ]);
   }
   s.closeBuckets(ts(3));
-  const rows = s.appUseBuckets(0, 100).sort((a, b) => a.key.localeCompare(b.key) || (a.cpuBucket ?? -1) - (b.cpuBucket ?? -1));
+  const rows = s.appUseBuckets(0, 100).sort((a, b) => a.key.localeCompare(b.key) || (a.cpuBucket ?? 999) - (b.cpuBucket ?? 999) || (a.memoryBucket ?? 999) - (b.memoryBucket ?? 999));
   t.same(rows, [
-    { key: 'acme\u0000db', cpuBucket: 100, memoryBucket: 100, count: 3 },
-    { key: 'acme\u0000quiet', cpuBucket: null, memoryBucket: 12, count: 3 },
+    { key: 'acme\u0000db', cpuBucket: 100, memoryBucket: null, count: 3 },
+    { key: 'acme\u0000db', cpuBucket: null, memoryBucket: 100, count: 3 },
+    { key: 'acme\u0000quiet', cpuBucket: null, memoryBucket: 12, count: 3 }, // CPU not measured: no CPU row
     // web-1 uses 0.5 of its largest size 2 (not of the 1 it was shrunk to); web-2 1 of 2
-    { key: 'acme\u0000web', cpuBucket: 25, memoryBucket: 25, count: 3 },
-    { key: 'acme\u0000web', cpuBucket: 50, memoryBucket: 50, count: 3 },
-    { key: 'other\u0000web', cpuBucket: 100, memoryBucket: 100, count: 3 },
+    { key: 'acme\u0000web', cpuBucket: 25, memoryBucket: null, count: 3 },
+    { key: 'acme\u0000web', cpuBucket: 50, memoryBucket: null, count: 3 },
+    { key: 'acme\u0000web', cpuBucket: null, memoryBucket: 25, count: 3 },
+    { key: 'acme\u0000web', cpuBucket: null, memoryBucket: 50, count: 3 },
+    { key: 'other\u0000web', cpuBucket: 100, memoryBucket: null, count: 3 },
+    { key: 'other\u0000web', cpuBucket: null, memoryBucket: 100, count: 3 },
   ]);
   t.equal(
-    s.appUseBuckets(ts(2), 100).filter((r) => r.key === 'acme\u0000web').reduce((a, r) => a + r.count, 0),
+    s.appUseBuckets(ts(2), 100).filter((r) => r.key === 'acme\u0000web' && r.cpuBucket !== null).reduce((a, r) => a + r.count, 0),
     2,
     'only rollups since the given time',
   );
-  t.same(s.appUseBuckets(0, 10).find((r) => r.key === 'acme\u0000web' && r.count === 3 && r.cpuBucket === 2), { key: 'acme\u0000web', cpuBucket: 2, memoryBucket: 2, count: 3 }, 'coarser buckets: 0.25 in bucket 2 of 10');
+  t.same(s.appUseBuckets(0, 10).find((r) => r.key === 'acme\u0000web' && r.cpuBucket === 2), { key: 'acme\u0000web', cpuBucket: 2, memoryBucket: null, count: 3 }, 'coarser buckets: 0.25 in bucket 2 of 10');
 });
 
 t.test('memoryPeaks: each VM\'s highest 5-minute memory maximum since a time; null when first seen after it', async (t) => {
