@@ -59,6 +59,11 @@ export interface VmView {
   /** recent (peak) use; null when there is no sample yet */
   usedCpuCores: number | null;
   usedMemoryMiB: number | null;
+  /**
+   * highest memory use over the last day; a plan sizes the balloon for it (the guest's
+   * daily cycle brings it back). null or absent: not known, the recent use decides
+   */
+  peakMemoryMiB?: number | null;
   /** per-VM floors from its metadata (the config gives the defaults) */
   memoryFloorMiB?: number;
   minVcpus?: number;

@@ -16,8 +16,6 @@ export interface InventoryOptions {
 }
 
 export interface InventoryVm extends VmView {
-  /** see ScalerVm.peakMemoryMiB; absent when the use feed does not give it */
-  peakMemoryMiB?: number | null;
   uuid: string;
   membership: Membership;
 }

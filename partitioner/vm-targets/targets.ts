@@ -90,7 +90,10 @@ function zoneTargets(zone: string, allocation: Resources, members: VmView[], buf
     const vm = members[i];
     const floor = vm.memoryFloorMiB ?? p.vmMemoryFloorMiB;
     const min = Math.min(memoryMinimum(vm.usedMemoryMiB, vm.memoryMiB, floor, p), vm.maxMemoryMiB);
-    const want = vm.usedMemoryMiB === null ? vm.memoryMiB : Math.ceil(vm.usedMemoryMiB * (1 + vmBuffer));
+    // sized for the day's peak when it is known: a balloon cut to a quiet moment's use is
+    // short when the guest's daily cycle comes back (the minimum stays use + margin)
+    const basis = vm.usedMemoryMiB === null ? null : Math.max(vm.usedMemoryMiB, vm.peakMemoryMiB ?? 0);
+    const want = basis === null ? vm.memoryMiB : Math.ceil(basis * (1 + vmBuffer));
     minMem[i] = min;
     wantMem[i] = Math.min(vm.maxMemoryMiB, Math.max(min, want));
     sumMin += minMem[i];
@@ -145,7 +148,9 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 // Built by plain concatenation: this runs for every VM of every plan.
 function reasonFor(vm: VmView, vcpus: number, memoryMiB: number, squeezed: boolean): string {
   let s = vm.usedCpuCores !== null ? 'cpu use ' + r2(vm.usedCpuCores) + ' cores -> ' + vcpus + ' vCPU; ' : '';
-  s += vm.usedMemoryMiB !== null ? 'memory use ' + Math.round(vm.usedMemoryMiB) + ' MiB -> ' + memoryMiB + ' MiB' : 'no memory sample: size kept';
+  s += vm.usedMemoryMiB !== null ? 'memory use ' + Math.round(vm.usedMemoryMiB) + ' MiB' : 'no memory sample: size kept';
+  if (vm.usedMemoryMiB !== null && vm.peakMemoryMiB != null && vm.peakMemoryMiB > vm.usedMemoryMiB) s += ' (day peak ' + Math.round(vm.peakMemoryMiB) + ' MiB)';
+  if (vm.usedMemoryMiB !== null) s += ' -> ' + memoryMiB + ' MiB';
   return squeezed ? s + '; zone memory is tight' : s;
 }
 

@@ -294,4 +294,17 @@ t.test('per-VM targets and the diff', async (t) => {
   const fields = p.changes.filter((x) => x.vm === 'busy').map((x) => x.field).sort();
   t.same(fields, ['cpuShares', 'memoryMiB', 'vcpus']);
   t.notOk(p.changes.some((x) => x.vm === 'nosample'), 'no change without a reason');
+
+  // the same idle VM with a day peak of 3000 MiB: sized for the peak, the minimum unchanged
+  const peaked = partition([prediction('gold', 'cpu', 4), prediction('gold', 'memory', 12000)], { cpuCores: 16, memoryMiB: 65536 }, c, {
+    vms: [vm('idle', 'gold', { vcpus: 4, usedCpuCores: 0.2, memoryMiB: 8192, usedMemoryMiB: 1000, peakMemoryMiB: 3000, cpuShares: 1024, vcpuQuota: -1 })],
+  });
+  t.equal(peaked.vms[0].memoryMiB, 4500, '3000 x 1.5');
+  t.equal(peaked.vms[0].minMemoryMiB, 1256, 'the floor stays use + margin');
+  t.match(peaked.vms[0].reason, /memory use 1000 MiB \(day peak 3000 MiB\) -> 4500 MiB/);
+  const unknown = partition([prediction('gold', 'cpu', 4), prediction('gold', 'memory', 12000)], { cpuCores: 16, memoryMiB: 65536 }, c, {
+    vms: [vm('idle', 'gold', { vcpus: 4, usedCpuCores: 0.2, memoryMiB: 8192, usedMemoryMiB: 1000, peakMemoryMiB: null, cpuShares: 1024, vcpuQuota: -1 })],
+  });
+  t.equal(unknown.vms[0].memoryMiB, 1500, 'no day peak known: the recent use decides');
+  t.match(unknown.vms[0].reason, /memory use 1000 MiB -> 1500 MiB/);
 });
