@@ -23,8 +23,8 @@ import type { AppProfile } from '../router/placement/app-profile.js';
 import { appOf } from './app-history.js';
 import { MetricsRecorder } from './metrics.js';
 import type { Scenario } from './scenario.js';
-import type { VmSpec, Workload } from './stream.js';
-import { STEP_SECONDS, valueAt, type TracePool } from './trace-pool.js';
+import { useAt, type VmSpec, type Workload } from './stream.js';
+import { STEP_SECONDS, type TracePool } from './trace-pool.js';
 
 export type BoundName = 'clairvoyant' | 'known-present' | 'known-present+app';
 
@@ -91,9 +91,8 @@ export function admissionBound(
   const mem = new Float64Array(T);
   const clsOf = (v: VmSpec) => (classes.includes(v.zone) ? v.zone : GENERAL_ZONE_NAME);
   const demand = (v: VmSpec, j: number): [number, number] => {
-    const tv = pool.vms[v.source.vm];
-    const idx = w.startIndex + j + v.source.shift;
-    return [Math.min(valueAt(tv.cpu, idx), v.vcpus), Math.min(valueAt(tv.memory, idx), v.memoryMiB)];
+    const u = useAt(pool, v, w.startIndex, j);
+    return [u.cpu, u.memory];
   };
   const admitted: Array<{ spec: VmSpec; from: number }> = [];
   const add = (v: VmSpec, from: number) => {

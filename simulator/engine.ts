@@ -37,8 +37,8 @@ import type { ClassForecaster } from './forecast.js';
 import { MetricsRecorder, type PolicyMetrics } from './metrics.js';
 import { streamRng } from './random.js';
 import { substepsOf, type PolicyName, type Scenario } from './scenario.js';
-import type { VmSpec, Workload } from './stream.js';
-import { DAY_STEPS, STEP_SECONDS, valueAt, type TracePool } from './trace-pool.js';
+import { useAt, type VmSpec, type Workload } from './stream.js';
+import { DAY_STEPS, STEP_SECONDS, type TracePool } from './trace-pool.js';
 import { deliver, type Delivered, type WorldVm } from './world.js';
 
 /** The zone the reactive policy runs everything in: the whole host, no partitions. */
@@ -163,10 +163,9 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
   let tick = 0;
 
   const demandOf = (vm: Vm, t: number): void => {
-    const tv = pool.vms[vm.spec.source.vm];
-    const idx = w.startIndex + t + vm.spec.source.shift;
-    vm.demandCpu = Math.min(valueAt(tv.cpu, idx), vm.maxVcpus);
-    vm.demandMemory = Math.min(valueAt(tv.memory, idx), vm.maxMemoryMiB);
+    const u = useAt(pool, vm.spec, w.startIndex, t);
+    vm.demandCpu = u.cpu;
+    vm.demandMemory = u.memory;
     vm.world.demandCpu = vm.demandCpu;
     vm.world.demandMemory = vm.demandMemory;
   };
@@ -202,19 +201,19 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
 
   // --- zone sizing --------------------------------------------------------------------
 
-  const vmViews = (): VmView[] =>
-    vms.map((v) => ({
-      name: v.spec.id,
-      zone: zones[v.zone],
-      managed: true,
-      running: true,
-      vcpus: v.vcpus,
-      maxVcpus: v.maxVcpus,
-      memoryMiB: v.memoryMiB,
-      maxMemoryMiB: v.maxMemoryMiB,
-      usedCpuCores: v.usedCpu,
-      usedMemoryMiB: v.usedMemory,
-    }));
+  /** A VM's size and use as the daemon's inventory reports them (the plan's and the auto-scaler's view). */
+  const sizeAndUse = (v: Vm) => ({
+    name: v.spec.id,
+    vcpus: v.vcpus,
+    maxVcpus: v.maxVcpus,
+    memoryMiB: v.memoryMiB,
+    maxMemoryMiB: v.maxMemoryMiB,
+    usedCpuCores: v.usedCpu,
+    usedMemoryMiB: v.usedMemory,
+    peakMemoryMiB: v.peakMemory,
+  });
+
+  const vmViews = (): VmView[] => vms.map((v) => ({ ...sizeAndUse(v), zone: zones[v.zone], managed: true, running: true }));
 
   const setAllocations = (next: Record<string, Resources>, count: boolean): void => {
     zones.forEach((z, i) => {
@@ -265,10 +264,9 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
           let m = 0;
           for (const v of list) {
             if (j >= v.spec.endTick) continue;
-            const tv = pool.vms[v.spec.source.vm];
-            const idx = w.startIndex + j + v.spec.source.shift;
-            c += Math.min(valueAt(tv.cpu, idx), v.maxVcpus);
-            m += Math.min(valueAt(tv.memory, idx), v.maxMemoryMiB);
+            const u = useAt(pool, v.spec, w.startIndex, j);
+            c += u.cpu;
+            m += u.memory;
           }
           peakCpu = Math.max(peakCpu, c);
           peakMem = Math.max(peakMem, m);
@@ -372,17 +370,7 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
         rank: rankOf(name),
         allocation: { ...alloc[i] },
         floor: cls ? { ...cls.floor } : ZERO(),
-        vms: members(i).map((v) => ({
-          name: v.spec.id,
-          vcpus: v.vcpus,
-          maxVcpus: v.maxVcpus,
-          memoryMiB: v.memoryMiB,
-          maxMemoryMiB: v.maxMemoryMiB,
-          usedCpuCores: v.usedCpu,
-          usedMemoryMiB: v.usedMemory,
-          peakMemoryMiB: v.peakMemory,
-          poolMember: false,
-        })),
+        vms: members(i).map((v) => ({ ...sizeAndUse(v), poolMember: false })),
       };
     });
 
@@ -435,8 +423,7 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
   for (const spec of w.initial) {
     // the daemon's store holds the initial VMs' day before the start (as history.ts has it)
     const v = addVm(spec);
-    const tv = pool.vms[spec.source.vm];
-    for (let j = 1; j <= DAY_STEPS; j++) v.memoryDay[(DAY_STEPS - j) % DAY_STEPS] = Math.min(valueAt(tv.memory, w.startIndex - j + spec.source.shift), spec.memoryMiB) || 0;
+    for (let j = 1; j <= DAY_STEPS; j++) v.memoryDay[(DAY_STEPS - j) % DAY_STEPS] = useAt(pool, spec, w.startIndex, -j).memory;
     v.memorySteps = DAY_STEPS;
     v.peakMemory = v.memoryDay.reduce((a, x) => (x > a ? x : a), 0);
   }

@@ -5,8 +5,8 @@
 // class's measured use step by step — so the forecaster sees membership change exactly
 // as it would on a real host, and nothing of the future.
 import type { LoadSeries } from '../forecaster/input/series.js';
-import { DAY_STEPS, STEP_SECONDS, valueAt, type TracePool } from './trace-pool.js';
-import type { Workload } from './stream.js';
+import { DAY_STEPS, STEP_SECONDS, type TracePool } from './trace-pool.js';
+import { useAt, type Workload } from './stream.js';
 import type { Scenario } from './scenario.js';
 
 export interface ClassHistory {
@@ -32,11 +32,10 @@ export function buildClassHistory(pool: TracePool, workload: Workload, s: Scenar
     const cpu = h.cpu.get(vm.zone);
     const mem = h.memory.get(vm.zone);
     if (!cpu || !mem) continue; // an initial VM in general: no class series
-    const tv = pool.vms[vm.source.vm];
     for (let i = 0; i < before; i++) {
-      const idx = workload.startIndex - before + i + vm.source.shift;
-      cpu[i] += Math.min(valueAt(tv.cpu, idx), vm.vcpus);
-      mem[i] += Math.min(valueAt(tv.memory, idx), vm.memoryMiB);
+      const u = useAt(pool, vm, workload.startIndex, i - before);
+      cpu[i] += u.cpu;
+      mem[i] += u.memory;
     }
   }
   return h;

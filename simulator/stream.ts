@@ -7,7 +7,7 @@
 // request's whole lifetime whether the request is admitted or not, so every policy sees
 // the same requests with the same sizes, following the same traces.
 import type { Config } from '../daemon/config/schema.js';
-import { DAY_STEPS, STEP_SECONDS, WEEK_STEPS, provisionedAt, type TracePool, type TraceSource } from './trace-pool.js';
+import { DAY_STEPS, STEP_SECONDS, WEEK_STEPS, provisionedAt, valueAt, type TracePool, type TraceSource } from './trace-pool.js';
 import { exponential, streamRng, uniformInt, weightedIndex, type Rng } from './random.js';
 import type { Scenario } from './scenario.js';
 
@@ -37,6 +37,16 @@ export interface Workload {
   requests: VmSpec[];
   /** requests whose source had to be shared with a live one (the pool ran out) */
   sharedSources: number;
+}
+
+/**
+ * What a VM of `spec` uses at simulated step `step` (negative: before the start): its trace
+ * source's use then, capped at the size it asked for.
+ */
+export function useAt(pool: TracePool, spec: Pick<VmSpec, 'source' | 'vcpus' | 'memoryMiB'>, startIndex: number, step: number): { cpu: number; memory: number } {
+  const tv = pool.vms[spec.source.vm];
+  const idx = startIndex + step + spec.source.shift;
+  return { cpu: Math.min(valueAt(tv.cpu, idx), spec.vcpus), memory: Math.min(valueAt(tv.memory, idx), spec.memoryMiB) };
 }
 
 /** Requests per hour at simulated second `s`: rate x (1 + A cos(2 pi (hour - peak) / 24)). */

@@ -2,13 +2,7 @@
 // the daemon's app history with.
 import { startModuleWorker } from '../worker/start.js';
 import type { AppUseRequest } from './app-use-worker.js';
-
-export interface AppUseBucketRow {
-  key: string;
-  cpuBucket: number | null;
-  memoryBucket: number | null;
-  count: number;
-}
+import type { AppUseBucketRow } from './store.js';
 
 type Reply = { ok: true; rows: AppUseBucketRow[] } | { ok: false; error: string };
 

@@ -21,6 +21,15 @@ export interface StoreOptions {
 }
 
 /** What the collector saw of one VM at one tick. */
+/** How many 5-minute samples of one app fall in one ratio bucket of one resource (the other is null). */
+export interface AppUseBucketRow {
+  /** appKey(tenant, app) */
+  key: string;
+  cpuBucket: number | null;
+  memoryBucket: number | null;
+  count: number;
+}
+
 export interface VmObservation {
   sample: VmSample;
   class: string | null;
@@ -605,7 +614,7 @@ export class Store {
    * is null), unmeasured samples are not counted. Aggregated in SQL: weeks of rollups
    * come back as at most 2 x (buckets + 1) rows per app. Feeds router/placement/app-profile.ts.
    */
-  appUseBuckets(since: number, buckets: number): Array<{ key: string; cpuBucket: number | null; memoryBucket: number | null; count: number }> {
+  appUseBuckets(since: number, buckets: number): AppUseBucketRow[] {
     // CPU and memory are counted apart (a row holds one of them): grouped by both, an app
     // could come back as 101 x 101 rows; apart it is at most 2 x 101
     const rows = this.stmt(

@@ -2,11 +2,8 @@
 // refresh interval: the query reads weeks of 5-minute rollups, which a placement must
 // not pay for every time (the profiles move slowly — they are weeks of history).
 import type { Config } from '../../daemon/config/schema.js';
+import type { AppUseBucketRow } from '../../daemon/store/store.js';
 import { appProfiles, emptyHistogram, RATIO_BUCKETS, type AppProfiles, type UseHistogram } from './app-profile.js';
-
-import type { AppUseBucketRow } from '../../daemon/store/app-use-reader.js';
-
-export type { AppUseBucketRow };
 
 /**
  * The bucket counts of every app's samples since `since` (unix seconds): Store.appUseBuckets,

@@ -1,37 +1,18 @@
 // The virtzone CLI as a user runs it (a child process), on real database files:
 // output, --json, and the exit codes (0 ok, 1 runtime, 2 usage/bad input, 3 unreachable).
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ADDON, HOST_XML, TEST_URI, virtzone as runVirtzone } from './harness.js';
 import { makeQuirkyTrace, B0 } from '../trace/quirky-trace.js';
 import { Store } from '../../daemon/store/store.js';
 import { Collector } from '../../daemon/collector/collector.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'cli/virtzone.ts');
 const work = mkdtempSync(join(tmpdir(), 'virtzone-cli-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function virtzone(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const virtzone = (...args: string[]) => runVirtzone(args);
 
 const trace = makeQuirkyTrace(work);
 const db = join(work, 'quirky.db');
@@ -150,10 +131,9 @@ t.test('--shift-to-now, --class and --class-of through the CLI', async (t) => {
   t.equal((last / 1000 - (B0 + 2400)) % (7 * 86_400), 0, 'shifted by whole weeks');
 });
 
-const ADDON = join(ROOT, 'build/Release/virtzone_libvirt.node');
 t.test('vms lists every domain the collector recorded from a test-driver host', { skip: !existsSync(ADDON) && 'native addon not built' }, async (t) => {
   const { openHost } = await import('../../daemon/host/libvirt-host.js');
-  const host = await openHost(`test://${join(ROOT, 'test/fixtures/host.xml')}`);
+  const host = await openHost(TEST_URI);
   const path = join(work, 'collected.db');
   const store = Store.open(path);
   const collector = new Collector({ host: () => host, store });
@@ -161,7 +141,7 @@ t.test('vms lists every domain the collector recorded from a test-driver host', 
   collector.close();
   store.close();
   await host.close();
-  const names = [...readFileSync(join(ROOT, 'test/fixtures/host.xml'), 'utf8').matchAll(/<name>([^<]+)<\/name>/g)].map((m) => m[1]);
+  const names = [...readFileSync(HOST_XML, 'utf8').matchAll(/<name>([^<]+)<\/name>/g)].map((m) => m[1]);
   const r = await virtzone('vms', '--db', path, '--json');
   t.equal(r.code, 0, r.stderr);
   const list = JSON.parse(r.stdout) as Array<{ name: string; class: string | null; source: string }>;

@@ -8,9 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { buildZoneMetadata } from '../../daemon/host/metadata.js';
-import { E2E_DIR, buildGuest, consoleLogPath, readGuestConsole, renderGuestXml, waitFor, type GuestImage, type GuestOptions } from './guest.js';
-import { domstats, e2eSkipReason, qemuPid, removeDomain, startLibvirtd, stopLibvirtd, virsh } from './libvirtd.js';
-import { cgroupHierarchies, partitionDir, processCgroups, removePartition } from './cgroups.js';
+import { E2E_DIR, consoleLogPath, readGuestConsole, renderGuestXml, waitFor } from './guest.js';
+import { domstats, e2eSkipReason, qemuPid, virsh } from './libvirtd.js';
+import { guestCreator, prepareHost, releaseHost } from './host.js';
+import { cgroupHierarchies, partitionDir, processCgroups } from './cgroups.js';
 import { Virtzoned, e2eConfig } from './daemon.js';
 
 const skip = e2eSkipReason();
@@ -38,32 +39,15 @@ async function main(): Promise<void> {
   // Runs even when a step throws: no daemon, guest, libvirtd or partition is left behind.
   t.teardown(async () => {
     await daemon?.stop().catch(() => undefined);
-    for (const name of GUESTS) await removeDomain(name);
-    await stopLibvirtd();
-    for (const z of ZONES) {
-      try {
-        removePartition(`/machine/virtzone-${z}`);
-      } catch (e) {
-        t.comment(`cannot remove partition of ${z}: ${(e as Error).message}`);
-      }
-    }
+    await releaseHost(t, GUESTS, ZONES);
     writeFileSync(join(E2E_DIR, 'observed-daemon.json'), JSON.stringify(observed, null, 2));
     // a failed run keeps the daemon's log and database for a look
     if (t.passing()) rmSync(dir, { recursive: true, force: true });
     else t.comment(`kept ${dir} (virtzoned.log, virtzone.db)`);
   });
 
-  const image: GuestImage = await buildGuest();
-  t.comment((await startLibvirtd()).split('\n').pop() ?? '');
-  for (const name of GUESTS) await removeDomain(name);
-  for (const z of ZONES) removePartition(`/machine/virtzone-${z}`); // from a run that died
-
-  async function createGuest(o: Omit<GuestOptions, 'image'>): Promise<void> {
-    const file = join(dir, `${o.name}.xml`);
-    rmSync(consoleLogPath(o.name), { force: true });
-    writeFileSync(file, renderGuestXml({ ...o, image }));
-    await virsh('create', file);
-  }
+  const image = await prepareHost(t, GUESTS, ZONES);
+  const createGuest = guestCreator(dir, image);
   const zoneMeta = (cls: string) => buildZoneMetadata({ class: cls, tenant: 'e2e', app: 'e2e-test' }, { forDomainXml: true });
   const lastReport = (name: string) => readGuestConsole(consoleLogPath(name)).reports.at(-1);
   const db = () => new Database(join(dir, 'virtzone.db'), { readonly: true, fileMustExist: true });

@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { buildZoneMetadata } from '../../daemon/host/metadata.js';
-import { E2E_DIR, buildGuest, consoleLogPath, readGuestConsole, renderGuestXml, waitFor, type GuestImage, type GuestOptions } from './guest.js';
-import { e2eSkipReason, killLibvirtd, removeDomain, startLibvirtd, stopLibvirtd, virsh } from './libvirtd.js';
-import { removePartition } from './cgroups.js';
+import { E2E_DIR, consoleLogPath, readGuestConsole, renderGuestXml, waitFor } from './guest.js';
+import { e2eSkipReason, killLibvirtd, startLibvirtd, virsh } from './libvirtd.js';
+import { guestCreator, prepareHost, releaseHost } from './host.js';
 import { Virtzoned, e2eConfig, type ApiAnswer } from './daemon.js';
 
 const run = promisify(execFile);
@@ -48,32 +48,15 @@ async function main(): Promise<void> {
     if (mounted) {
       await run('umount', [fullDir]).catch(() => run('umount', ['-l', fullDir]).catch((e) => t.comment(`umount ${fullDir}: ${(e as Error).message}`)));
     }
-    for (const name of GUESTS) await removeDomain(name);
-    await stopLibvirtd();
-    for (const z of ZONES) {
-      try {
-        removePartition(`/machine/virtzone-${z}`);
-      } catch (e) {
-        t.comment(`cannot remove partition of ${z}: ${(e as Error).message}`);
-      }
-    }
+    await releaseHost(t, GUESTS, ZONES);
     writeFileSync(join(E2E_DIR, 'observed-faults.json'), JSON.stringify(observed, null, 2));
     // a failed run keeps the daemons' logs and databases for a look
     if (t.passing()) rmSync(dir, { recursive: true, force: true });
     else t.comment(`kept ${dir} (virtzoned*.log, virtzone.db)`);
   });
 
-  const image: GuestImage = await buildGuest();
-  t.comment((await startLibvirtd()).split('\n').pop() ?? '');
-  for (const name of GUESTS) await removeDomain(name);
-  for (const z of ZONES) removePartition(`/machine/virtzone-${z}`); // from a run that died
-
-  async function createGuest(o: Omit<GuestOptions, 'image'>): Promise<void> {
-    const file = join(dir, `${o.name}.xml`);
-    rmSync(consoleLogPath(o.name), { force: true });
-    writeFileSync(file, renderGuestXml({ ...o, image }));
-    await virsh('create', file);
-  }
+  const image = await prepareHost(t, GUESTS, ZONES);
+  const createGuest = guestCreator(dir, image);
   const zoneMeta = (cls: string) => buildZoneMetadata({ class: cls, tenant: 'e2e', app: 'e2e-faults' }, { forDomainXml: true });
   await createGuest({ name: IDLE, burn: 0, metadata: zoneMeta('silver') });
   await createGuest({ name: VICTIM, burn: 0, metadata: zoneMeta('gold') });

@@ -2,29 +2,16 @@
 // print identical JSON (only `seconds`, the wall time, may differ), another seed prints
 // other numbers; the JSON has the shape issue 7 fixes; bad options exit 2 naming the option.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, virtzone as runVirtzone } from '../cli/harness.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'cli/virtzone.ts');
 const TRACE = join(ROOT, '../shared/traces/bitbrains-rnd');
 const work = mkdtempSync(join(tmpdir(), 'virtzone-sim-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-function virtzone(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const virtzone = (...args: string[]) => runVirtzone(args);
 
 const small = ['--trace', TRACE, '--hours', '8', '--initial-vms', '8', '--cpus', '16', '--memory-gib', '64', '--rate', '6', '--quiet'];
 const withoutSeconds = (out: string) => JSON.stringify((JSON.parse(out) as Array<Record<string, unknown>>).map((r) => ({ ...r, seconds: null })));
