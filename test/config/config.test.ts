@@ -26,6 +26,9 @@ const bad: Array<[string, unknown, string]> = [
   ['non-loopback listen', { api: { listen: '0.0.0.0:8750', tokenFile: '/x' } }, 'api.listen'],
   ['empty classes', { classes: [] }, 'classes'],
   ['top level is a list', [1, 2], '(root)'],
+  ['unknown overflow scope', { overflow: { scope: 'everywhere' } }, 'overflow.scope'],
+  ['app history too long', { router: { appHistoryDays: 365 } }, 'router.appHistoryDays'],
+  ['fractional sample count', { router: { appMinSamples: 2.5 } }, 'router.appMinSamples'],
 ];
 for (const [what, raw, key] of bad) {
   t.test(`rejects ${what}, naming ${key}`, async (t) => {
