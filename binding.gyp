@@ -1,15 +1,15 @@
 {
-  # The libvirt binding: a small N-API addon over libvirt's C API (see daemon/host/native/).
+  # The libvirt binding: a small N-API addon over libvirt's C API (see core/host/native/).
   # Build: `npm run build:native` (node-gyp rebuild); output build/Release/virtzone_libvirt.node.
   "targets": [
     {
       "target_name": "virtzone_libvirt",
       "sources": [
-        "daemon/host/native/addon.cc",
-        "daemon/host/native/connection.cc",
-        "daemon/host/native/errors.cc",
-        "daemon/host/native/event_loop.cc",
-        "daemon/host/native/typed_params.cc"
+        "core/host/native/addon.cc",
+        "core/host/native/connection.cc",
+        "core/host/native/errors.cc",
+        "core/host/native/event_loop.cc",
+        "core/host/native/typed_params.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

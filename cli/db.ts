@@ -1,6 +1,6 @@
 // Opens the store for the CLI's offline commands (--db FILE), turning a missing or
 // foreign file into a usage error (exit 2) that names the file.
-import { Store, StoreError } from '../daemon/store/store.js';
+import { Store, StoreError } from '../core/store/store.js';
 import { CliError, ExitCode } from './output.js';
 
 export function openStoreForReading(path: string): Store {

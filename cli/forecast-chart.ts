@@ -12,7 +12,7 @@
 // pieces are overlaid on one grid. Distinct line styles keep the band readable without
 // colour: median ─, 0.95 ╌, 0.99 ·.
 import asciichart from 'asciichart';
-import type { Horizon } from '../daemon/model/types.js';
+import type { Horizon } from '../core/model/types.js';
 
 export const HISTORY_COLUMNS = 48;
 export const HISTORY_COLUMN_SECONDS = 1800;

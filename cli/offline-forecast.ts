@@ -4,8 +4,8 @@
 // has one; otherwise the baselines (seasonal-naive and last-window, calibrated on the
 // series' own history), which need no training. Loaded lazily: the forecaster pulls in
 // TensorFlow.js, which the other subcommands do not need.
-import type { LoadPrediction } from '../daemon/model/types.js';
-import type { Store } from '../daemon/store/store.js';
+import type { LoadPrediction } from '../core/model/types.js';
+import type { Store } from '../core/store/store.js';
 
 /** Days of history a prediction reads, as the daemon's refresh does (the LSTM looks back 7 days). */
 const REFRESH_DAYS = 8;

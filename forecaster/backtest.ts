@@ -11,7 +11,7 @@
 // chooses per series and horizon on cross-fitted validation losses (logic/selection.ts),
 // among the models and the ets+lstm combination. With `estimator: 'empirical'` and
 // `switchedOffRule: false` the baselines reproduce the issue's cross-check numbers.
-import { HORIZON_STEPS, type Horizon } from '../daemon/model/types.js';
+import { HORIZON_STEPS, type Horizon } from '../core/model/types.js';
 import type { LoadSeries } from './input/series.js';
 import { ORIGIN_EVERY, originsIn, peakTarget } from './input/windows.js';
 import { BASELINES, LEVELS, seriesKey, type Forecaster, type ModelName, type ProgressEvent } from './model/forecaster.js';

@@ -2,7 +2,7 @@
 // selected candidate's raw quantiles, shifted by the offsets calibrated at training,
 // zero for a switched-off VM. Runs every few minutes (forecast.refreshMinutes) without
 // retraining; a series the last run did not see gets the short-history treatment.
-import { HORIZON_STEPS, QUANTILES, type Horizon, type LoadPrediction } from '../daemon/model/types.js';
+import { HORIZON_STEPS, QUANTILES, type Horizon, type LoadPrediction } from '../core/model/types.js';
 import type { LoadSeries } from './input/series.js';
 import { LEVELS, seriesKey, type Forecaster, type ModelState } from './model/forecaster.js';
 import { SeasonalNaive } from './model/seasonal-naive.js';

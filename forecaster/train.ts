@@ -3,7 +3,7 @@
 // the models are fitted on everything before it. The result is a TrainedForecast
 // (JSON-able: model states, per-series calibration offsets and selections) that
 // predict.ts turns into LoadPredictions for any later origin without retraining.
-import { HORIZON_STEPS, type Horizon } from '../daemon/model/types.js';
+import { HORIZON_STEPS, type Horizon } from '../core/model/types.js';
 import type { LoadSeries } from './input/series.js';
 import { ORIGIN_EVERY, originsIn, peakTarget } from './input/windows.js';
 import { BASELINES, LEVELS, seriesKey, type Forecaster, type ModelName, type ModelState, type ProgressEvent } from './model/forecaster.js';

@@ -3,9 +3,9 @@
 // provider may cache, query SQLite or ask libvirt as it sees fit.
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { Config } from '../daemon/config/schema.js';
-import type { HostAdapter } from '../daemon/host/types.js';
-import type { LoadPrediction, Rollup, ZoneState } from '../daemon/model/types.js';
+import type { Config } from '../core/config/schema.js';
+import type { HostAdapter } from '../core/host/types.js';
+import type { LoadPrediction, Rollup, ZoneState } from '../core/model/types.js';
 import type { Rng } from './overflow/rng.js';
 import type { AppProfiles } from './placement/app-profile.js';
 

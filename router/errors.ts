@@ -3,7 +3,7 @@
 // additionalProperty), parser and size errors keep their 4xx status, and only a
 // genuine server fault becomes a 500 (logged; its detail is not shown).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isStorageError } from '../daemon/store/write-health.js';
+import { isStorageError } from '../core/store/write-health.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemBody, type FieldError } from './problem.js';
 
 interface AjvError {

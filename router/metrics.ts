@@ -3,7 +3,7 @@
 // placement decisions by zone and outcome, and zone sizes read from the zone provider
 // at scrape time (refreshZones).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ZoneState } from '../daemon/model/types.js';
+import type { ZoneState } from '../core/model/types.js';
 import type { Resources } from './overflow/policy.js';
 
 export interface RouterMetrics {

@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { bearerMatches, loadTokenDigest } from './auth.js';
 import type { RouterContext } from './context.js';
 import type { RouterDeps } from './deps.js';
-import type { Config } from '../daemon/config/schema.js';
+import type { Config } from '../core/config/schema.js';
 import { parseJsonBody } from './json-body.js';
 import { frameworkErrors, installProblemHandlers, sendProblem } from './errors.js';
 import { createTcpServer, listenTcp, prepareSocketPath, removeSocket, resolveGid, secureSocket } from './listen.js';

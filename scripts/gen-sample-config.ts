@@ -1,6 +1,6 @@
 // Generates systemd/virtzoned.example.yaml from the config schema, so the sample can
 // never drift from what the daemon accepts: every key, its meaning (the schema's
-// `description`), its type and limits, and its default come from daemon/config/schema.ts.
+// `description`), its type and limits, and its default come from core/config/schema.ts.
 //
 //   npx tsx scripts/gen-sample-config.ts           write the sample
 //   npx tsx scripts/gen-sample-config.ts --check   exit 1 if the file is stale
@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify as yamlStringify } from 'yaml';
-import { ConfigSchema } from '../daemon/config/schema.js';
+import { ConfigSchema } from '../core/config/schema.js';
 
 /** The subset of JSON Schema that TypeBox emits for the config. */
 export interface SchemaNode {
@@ -43,7 +43,7 @@ const WIDTH = 88;
 
 const HEADER = `# virtzoned configuration: /etc/virtzone/virtzoned.yaml
 #
-# GENERATED from daemon/config/schema.ts by scripts/gen-sample-config.ts: do not edit
+# GENERATED from core/config/schema.ts by scripts/gen-sample-config.ts: do not edit
 # by hand; regenerate with "npx tsx scripts/gen-sample-config.ts".
 #
 # Every key is optional. A key left out takes the default shown, and with no file at
@@ -115,7 +115,7 @@ function shown(value: unknown): string {
 
 function docLines(key: string, path: string, s: SchemaNode, optional: boolean, indent: string): string[] {
   if (!s.description) {
-    throw new SampleConfigError(`config key ${path} has no description in daemon/config/schema.ts: add one (the sample config is generated from it)`);
+    throw new SampleConfigError(`config key ${path} has no description in core/config/schema.ts: add one (the sample config is generated from it)`);
   }
   const lines = wrap(s.description, indent);
   if (s.type === 'object' && !s.anyOf) {
@@ -136,7 +136,7 @@ function exampleOf(path: string, s: SchemaNode): unknown {
   if (s.default !== undefined && !(Array.isArray(s.default) && s.default.length === 0)) return s.default;
   if (s.examples && s.examples.length > 0) return s.examples[0];
   if (s.default !== undefined) return s.default;
-  throw new SampleConfigError(`config key ${path} has neither a default nor examples in daemon/config/schema.ts: add "examples" so the sample can show it`);
+  throw new SampleConfigError(`config key ${path} has neither a default nor examples in core/config/schema.ts: add "examples" so the sample can show it`);
 }
 
 interface RenderContext {

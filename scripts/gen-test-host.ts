@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildZoneMetadata } from '../daemon/host/metadata.js';
+import { buildZoneMetadata } from '../core/host/metadata.js';
 
 export interface TestHostSpec {
   /** number of domains */

@@ -36,7 +36,7 @@ fi
 # Native addon: rebuilt when its sources are newer than the binary.
 addon=build/Release/virtzone_libvirt.node
 if [ -f binding.gyp ]; then
-  if [ ! -f "$addon" ] || [ -n "$(find binding.gyp daemon/host/native daemon/process/native -newer "$addon" -print -quit 2>/dev/null)" ]; then
+  if [ ! -f "$addon" ] || [ -n "$(find binding.gyp core/host/native daemon/process/native -newer "$addon" -print -quit 2>/dev/null)" ]; then
     echo "setup: building the libvirt addon"
     npx node-gyp rebuild >/dev/null
   fi

@@ -16,8 +16,8 @@
 // (no zones: zones can only take room away from a request). Once admitted, a VM adds its
 // true demand. The SLO metric is the engine's: a step in which the host is over capacity
 // shares it out in proportion to demand (as the world's work-conserving shares do).
-import type { Config } from '../daemon/config/schema.js';
-import { GENERAL_ZONE_NAME } from '../daemon/model/types.js';
+import type { Config } from '../core/config/schema.js';
+import { GENERAL_ZONE_NAME } from '../core/model/types.js';
 import { capacityOf } from '../partitioner/index.js';
 import type { AppProfile } from '../router/placement/app-profile.js';
 import { appOf } from './app-history.js';

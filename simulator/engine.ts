@@ -9,8 +9,8 @@
 //      resizes VMs, one bounded step per VM per tick as the executor does;
 //   4. the step's metrics, the class history the forecaster reads, and the timeline.
 // Everything that decides is the daemon's own code; only the hypervisor is replaced.
-import type { Config } from '../daemon/config/schema.js';
-import { GENERAL_ZONE_NAME, HORIZON_STEPS, type Horizon, type LoadPrediction } from '../daemon/model/types.js';
+import type { Config } from '../core/config/schema.js';
+import { GENERAL_ZONE_NAME, HORIZON_STEPS, type Horizon, type LoadPrediction } from '../core/model/types.js';
 import {
   capacityOf,
   decide,

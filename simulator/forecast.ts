@@ -5,7 +5,7 @@
 // predictAll() (the refresh: calibrated quantiles of the peak at the latest origin).
 // 'baselines' trains seasonal_naive, last_window and ETS (about a second); 'lstm' adds
 // the LSTM, and selection keeps it where it wins on the validation week.
-import type { Horizon, LoadPrediction } from '../daemon/model/types.js';
+import type { Horizon, LoadPrediction } from '../core/model/types.js';
 import type { LoadSeries } from '../forecaster/input/series.js';
 import type { Forecaster } from '../forecaster/model/forecaster.js';
 import { trainForecast, type TrainedForecast } from '../forecaster/train.js';

@@ -1,9 +1,9 @@
 // What one simulation is: the host, the workload and the timeline. Defaults are the
 // scenario the comparison in BENCHMARKS.md was run with (see simulator/README.md for why
 // these numbers); every option is checked here, and a bad one is reported by its name.
-import type { Config } from '../daemon/config/schema.js';
-import { defaultConfig } from '../daemon/config/load.js';
-import { GENERAL_ZONE_NAME } from '../daemon/model/types.js';
+import type { Config } from '../core/config/schema.js';
+import { defaultConfig } from '../core/config/load.js';
+import { GENERAL_ZONE_NAME } from '../core/model/types.js';
 
 export const POLICIES = ['static', 'reactive', 'predictive', 'oracle'] as const;
 export type PolicyName = (typeof POLICIES)[number];

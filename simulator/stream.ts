@@ -6,7 +6,7 @@
 // Fairness: nothing here depends on what a policy decides. A source is taken for a
 // request's whole lifetime whether the request is admitted or not, so every policy sees
 // the same requests with the same sizes, following the same traces.
-import type { Config } from '../daemon/config/schema.js';
+import type { Config } from '../core/config/schema.js';
 import { DAY_STEPS, STEP_SECONDS, WEEK_STEPS, provisionedAt, valueAt, type TracePool, type TraceSource } from './trace-pool.js';
 import { exponential, streamRng, uniformInt, weightedIndex, type Rng } from './random.js';
 import type { Scenario } from './scenario.js';

@@ -3,8 +3,8 @@
 // read with the daemon's own Bitbrains reader. A trace VM can stand behind several
 // simulated VMs at once by being read whole weeks apart (a "source" is a trace VM plus
 // a shift in weeks), so time of day and day of week stay aligned with the simulation.
-import { listBitbrainsVms, readBitbrainsVm, cpuCoresInUse, memoryMiBInUse, vmNameOf } from '../daemon/trace/bitbrains.js';
-import { ROLLUP_SECONDS } from '../daemon/model/types.js';
+import { listBitbrainsVms, readBitbrainsVm, cpuCoresInUse, memoryMiBInUse, vmNameOf } from '../core/trace/bitbrains.js';
+import { ROLLUP_SECONDS } from '../core/model/types.js';
 import { toGrid } from '../forecaster/input/series.js';
 
 export const STEP_SECONDS = ROLLUP_SECONDS;

@@ -12,7 +12,7 @@
 //     than the host can give, each gets the same share of what there is (the host swaps).
 // Pure: arrays in, arrays out.
 
-import type { Config } from '../daemon/config/schema.js';
+import type { Config } from '../core/config/schema.js';
 
 export interface WorldVm {
   /** index into the zones' CPU caps */

@@ -6,8 +6,8 @@
 // SERIES is 'class:gold', 'vm:web-1', 'tenant:acme', 'app:db', or a bare class name;
 // default: the highest-priority class.
 import { Option, type Command } from 'commander';
-import { loadConfigFile } from '../../daemon/config/load.js';
-import type { LoadPrediction, Rollup } from '../../daemon/model/types.js';
+import { loadConfigFile } from '../../core/config/load.js';
+import type { LoadPrediction, Rollup } from '../../core/model/types.js';
 import { addConnectionOptions, DaemonClient, problemError, type ConnectionOptions } from '../client.js';
 import { openStoreForReading } from '../db.js';
 import { fmtNum, fmtTime, isoTime, printJson, renderTable, usageError, CliError } from '../output.js';

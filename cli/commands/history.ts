@@ -3,7 +3,7 @@
 // a database file. VM may also be a series key such as class:gold
 // (GET /v1/series/{series}/history). Times print in UTC.
 import type { Command } from 'commander';
-import type { Rollup } from '../../daemon/model/types.js';
+import type { Rollup } from '../../core/model/types.js';
 import { addConnectionOptions, DaemonClient, type ConnectionOptions } from '../client.js';
 import { openStoreForReading } from '../db.js';
 import { parseTimeArg } from '../args.js';

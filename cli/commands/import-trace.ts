@@ -1,14 +1,14 @@
 // virtzone import-trace --format bitbrains DIR --db FILE: loads a trace folder into a
-// database as 5-minute history (see daemon/trace/import.ts for what is stored).
+// database as 5-minute history (see core/trace/import.ts for what is stored).
 //
 // Classes: by default the VMs, in numeric id order, take the configured classes in turn
 // (gold, silver, bronze, gold, ... with the built-in config; the list comes from
 // --config FILE, else /etc/virtzone/virtzoned.yaml when present). --class NAME puts every VM in one class; --class-of ID=CLASS (repeatable, or
 // comma-separated) pins single VMs and wins over both.
 import type { Command } from 'commander';
-import { loadConfigFile, ConfigError, GENERAL_ZONE } from '../../daemon/config/load.js';
-import { Store } from '../../daemon/store/store.js';
-import { importBitbrains, ImportError, type ImportReport } from '../../daemon/trace/import.js';
+import { loadConfigFile, ConfigError, GENERAL_ZONE } from '../../core/config/load.js';
+import { Store } from '../../core/store/store.js';
+import { importBitbrains, ImportError, type ImportReport } from '../../core/trace/import.js';
 import { CliError, ExitCode, fmtTime, printJson, usageError } from '../output.js';
 
 interface ImportTraceOptions {

@@ -10,7 +10,7 @@
 // table and the check of issue 7's goals. Progress goes to stderr (not with --quiet).
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigError, loadConfigFile } from '../../daemon/config/load.js';
+import { ConfigError, loadConfigFile } from '../../core/config/load.js';
 import { DEFAULT_SCENARIO, makeScenario, parseMix, POLICIES, ScenarioError, withOverrides, type PolicyName, type Scenario } from '../../simulator/scenario.js';
 import { boundsTable, checkGoals, comparisonTable, goalLines, perClassTable, policyJson } from '../../simulator/report.js';
 import type { SimulateProgress } from '../../simulator/simulate.js';

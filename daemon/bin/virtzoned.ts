@@ -5,11 +5,11 @@
 // Exit codes: 0 clean stop, 1 runtime failure, 2 bad command line, 78 invalid
 // configuration (EX_CONFIG: systemd's unit does not restart on it).
 import { Command, CommanderError } from 'commander';
-import { applyOverrides, ConfigError, loadConfigFile, type ConfigOverrides } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { createLogger } from '../log.js';
+import { applyOverrides, ConfigError, loadConfigFile, type ConfigOverrides } from '../../core/config/load.js';
+import type { Config } from '../../core/config/schema.js';
+import { createLogger } from '../../core/log.js';
 import type { LevelWithSilent, Logger } from 'pino';
-import type { OpenHostOptions } from '../host/libvirt-host.js';
+import type { OpenHostOptions } from '../../core/host/libvirt-host.js';
 import { Daemon } from '../process/daemon.js';
 import { runOnce } from '../process/once.js';
 import { createNotifier } from '../process/notify.js';
@@ -51,8 +51,8 @@ function loadConfig(flags: Flags): Config {
 
 async function demoOpenHost(dir: string, speed: number, log: Logger) {
   if (!(speed > 0)) throw new ConfigError(`--demo-speed: value ${speed} is invalid: expected a positive number`, 'demo-speed');
-  const { loadReplaySeries, replayClock, replayHost } = await import('../demo/replay-host.js');
-  const { openHost } = await import('../host/libvirt-host.js');
+  const { loadReplaySeries, replayClock, replayHost } = await import('../../simulator/replay-host.js');
+  const { openHost } = await import('../../core/host/libvirt-host.js');
   const series = await loadReplaySeries(dir);
   const clock = replayClock(series, speed, Date.now());
   log.info({ dir, speed, vms: series.size }, 'demo: replaying trace utilization onto bitbrains-* domains');

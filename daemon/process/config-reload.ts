@@ -2,8 +2,8 @@
 // running configuration and say why. Keys that only take effect at start (where the
 // database or the API socket lives) are not changed live: they keep their running
 // value and a warning names them, so what `virtzone status` shows is what is in effect.
-import { ConfigError } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { ConfigError } from '../../core/config/load.js';
+import type { Config } from '../../core/config/schema.js';
 
 /** Keys read once at start; a change in the file waits for a restart. */
 export const RESTART_ONLY_KEYS: readonly string[] = [

@@ -3,16 +3,16 @@
 // → auto-scaler → zones → router — and takes them down again in order. Decisions live in
 // the components; this file only connects them and owns their lifetimes.
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
-import { Store } from '../store/store.js';
-import { AuditLog } from '../store/audit.js';
-import { StoreWriteHealth } from '../store/write-health.js';
-import { HostSupervisor } from '../host/supervisor.js';
-import { supervisedHost } from '../host/supervised-host.js';
-import type { HostAdapter } from '../host/types.js';
-import type { OpenHostOptions } from '../host/libvirt-host.js';
-import { Collector } from '../collector/collector.js';
-import { CollectorRoutine } from '../collector/routine.js';
+import type { Config } from '../../core/config/schema.js';
+import { Store } from '../../core/store/store.js';
+import { AuditLog } from '../../core/store/audit.js';
+import { StoreWriteHealth } from '../../core/store/write-health.js';
+import { HostSupervisor } from '../../core/host/supervisor.js';
+import { supervisedHost } from '../../core/host/supervised-host.js';
+import type { HostAdapter } from '../../core/host/types.js';
+import type { OpenHostOptions } from '../../core/host/libvirt-host.js';
+import { Collector } from '../../collector/collector.js';
+import { CollectorRoutine } from '../../collector/routine.js';
 import {
   allocationsOf,
   applyPlan,
@@ -35,11 +35,11 @@ import {
 import { runSystemctl } from '../../partitioner/cgroups/partitions.js';
 import { ProblemError } from '../../router/problem.js';
 import { buildServer, listenApi, type ApiListeners, type VirtzoneServer } from '../../router/server.js';
-import type { PredictionService } from './predictions.js';
+import type { PredictionService } from '../../forecaster/prediction-service.js';
 import { createPredictionService } from './prediction-service.js';
-import { ROLLUP_SECONDS, type ZoneState } from '../model/types.js';
+import { ROLLUP_SECONDS, type ZoneState } from '../../core/model/types.js';
 import { AppProfileCache } from '../../router/placement/app-profile-cache.js';
-import { readAppUseBuckets } from '../store/app-use-reader.js';
+import { readAppUseBuckets } from '../../core/store/app-use-reader.js';
 
 export interface DaemonOptions {
   config: Config;

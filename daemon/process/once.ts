@@ -2,10 +2,10 @@
 // database and printed as JSON, then exit. For debugging a host or a config: an
 // unreachable libvirt URI fails at once with libvirt's own message.
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
-import { openHost } from '../host/libvirt-host.js';
-import { Store } from '../store/store.js';
-import { Collector } from '../collector/collector.js';
+import type { Config } from '../../core/config/schema.js';
+import { openHost } from '../../core/host/libvirt-host.js';
+import { Store } from '../../core/store/store.js';
+import { Collector } from '../../collector/collector.js';
 
 export async function runOnce(config: Config, log: Logger): Promise<number> {
   let host;

@@ -2,9 +2,9 @@
 // thread, models checkpointed in the daemon's database, predictions refreshed every
 // forecast.refreshMinutes) over the store's rollups.
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
-import type { Store } from '../store/store.js';
-import type { PredictionService } from './predictions.js';
+import type { Config } from '../../core/config/schema.js';
+import type { Store } from '../../core/store/store.js';
+import type { PredictionService } from '../../forecaster/prediction-service.js';
 import { ForecastRoutine } from '../../forecaster/routines/forecast-routine.js';
 import { ModelCheckpoints } from '../../forecaster/checkpoint/checkpoint.js';
 import { predictionServiceOf } from '../../forecaster/routines/prediction-service.js';

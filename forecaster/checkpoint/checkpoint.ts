@@ -4,7 +4,7 @@
 // recorded with its error and never replaces the last good one: latestGood() is what
 // the daemon predicts with.
 import type { Database } from 'better-sqlite3';
-import { migrate, type Migration } from '../../daemon/store/migrate.js';
+import { migrate, type Migration } from '../../core/store/migrate.js';
 import type { ModelState } from '../model/forecaster.js';
 import type { TrainedForecast } from '../train.js';
 

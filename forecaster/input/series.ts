@@ -1,6 +1,6 @@
 // A load series on the 5-minute grid: what every model and the backtest work on.
 // Missing steps are NaN ("left empty"), never invented zeros.
-import { ROLLUP_SECONDS } from '../../daemon/model/types.js';
+import { ROLLUP_SECONDS } from '../../core/model/types.js';
 
 export type Resource = 'cpu' | 'memory';
 

@@ -4,12 +4,12 @@
 // horizon is then the max of those 5-minute means. Missing buckets (collector down, VM
 // restarted, no samples) stay NaN — up to 1 h is bridged with the last value, as in the
 // protocol — and are never turned into zeros.
-import type { Rollup } from '../../daemon/model/types.js';
-import { ROLLUP_SECONDS } from '../../daemon/model/types.js';
+import type { Rollup } from '../../core/model/types.js';
+import { ROLLUP_SECONDS } from '../../core/model/types.js';
 import { fillShortGaps, type LoadSeries } from './series.js';
 
 /**
- * What the forecaster needs of the store (daemon/store/store.ts's Store satisfies it).
+ * What the forecaster needs of the store (core/store/store.ts's Store satisfies it).
  * Named RollupReader because the store already uses "RollupSource" for where a rollup
  * came from ('collector' | 'import').
  */

@@ -2,7 +2,7 @@
 // bounds by how many days of history it has: a zone sized on two days of data gets a
 // wider buffer than one sized on a month. The partitioner turns confidence into a buffer
 // multiplier (config partitioner.lowConfidenceBufferMultiplier).
-import { ROLLUP_SECONDS } from '../../daemon/model/types.js';
+import { ROLLUP_SECONDS } from '../../core/model/types.js';
 
 /** Days of history at which confidence reaches 1. */
 export const FULL_CONFIDENCE_DAYS = 28;

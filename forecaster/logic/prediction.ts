@@ -1,6 +1,6 @@
-// Assembles a LoadPrediction (daemon/model/types.ts) from calibrated quantiles of the
+// Assembles a LoadPrediction (core/model/types.ts) from calibrated quantiles of the
 // peak and the recent history of the series.
-import { QUANTILES, ROLLUP_SECONDS, type Horizon, type LoadPrediction } from '../../daemon/model/types.js';
+import { QUANTILES, ROLLUP_SECONDS, type Horizon, type LoadPrediction } from '../../core/model/types.js';
 import type { Resource } from '../input/series.js';
 
 export interface PredictionInput {

@@ -1,7 +1,7 @@
 // The one small interface every model implements (VPA's "estimator" role): fit on
 // history, then give raw quantiles of the peak over each horizon at given origins.
 // Calibration, selection and the switched-off rule live in logic/, outside the models.
-import { QUANTILES } from '../../daemon/model/types.js';
+import { QUANTILES } from '../../core/model/types.js';
 import type { LoadSeries } from '../input/series.js';
 
 export const LEVELS: readonly number[] = QUANTILES;

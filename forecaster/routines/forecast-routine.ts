@@ -6,8 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { Cron } from 'croner';
-import { startModuleWorker } from '../../daemon/worker/start.js';
-import type { LoadPrediction, Rollup } from '../../daemon/model/types.js';
+import { startModuleWorker } from '../../core/worker/start.js';
+import type { LoadPrediction, Rollup } from '../../core/model/types.js';
 import type { ModelCheckpoints, RunRecord } from '../checkpoint/checkpoint.js';
 import type { LoadSeries } from '../input/series.js';
 import { rollupsToSeries, type RollupReader } from '../input/store.js';

@@ -1,6 +1,6 @@
-// The daemon's PredictionService (daemon/process/predictions.ts) over a ForecastRoutine:
+// The daemon's PredictionService (forecaster/prediction-service.ts) over a ForecastRoutine:
 // what the API, the partitioner and `virtzone train` / `status` read and trigger.
-import type { PredictionService } from '../../daemon/process/predictions.js';
+import type { PredictionService } from '../prediction-service.js';
 import type { RollupReader } from '../input/store.js';
 import type { ForecastRoutine } from './forecast-routine.js';
 

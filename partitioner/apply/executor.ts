@@ -13,10 +13,10 @@
 //   - if the rollback failed too, or the connection is gone, everything left is skipped.
 // A best-effort step (vCPU unplug) that fails is rolled back and reported, and nothing
 // else is skipped: the vcpu_quota cap before it already enforces the shrink.
-import type { Config } from '../../daemon/config/schema.js';
-import type { HostAdapter } from '../../daemon/host/types.js';
-import { isLibvirtError } from '../../daemon/host/errors.js';
-import type { AuditLog, AuditResult } from '../../daemon/store/audit.js';
+import type { Config } from '../../core/config/schema.js';
+import type { HostAdapter } from '../../core/host/types.js';
+import { isLibvirtError } from '../../core/host/errors.js';
+import type { AuditLog, AuditResult } from '../../core/store/audit.js';
 import type { VmTarget } from '../plan/types.js';
 import { normalizeQuota } from '../vm-targets/targets.js';
 import { readSnapshots, toNumbers } from './snapshot.js';

@@ -5,9 +5,9 @@
 //      pending until their next start);
 //   3. the per-VM targets, through the executor (bounded, verified, audited, rolled back).
 // A dry run changes nothing and reports what each part would do.
-import type { Config } from '../../daemon/config/schema.js';
-import type { HostAdapter } from '../../daemon/host/types.js';
-import type { AuditLog } from '../../daemon/store/audit.js';
+import type { Config } from '../../core/config/schema.js';
+import type { HostAdapter } from '../../core/host/types.js';
+import type { AuditLog } from '../../core/store/audit.js';
 import type { Plan } from '../plan/types.js';
 import type { ZonePartitions, PartitionReport } from '../cgroups/partitions.js';
 import { limitsForZones } from '../cgroups/zones.js';

@@ -1,5 +1,5 @@
 // Reads the domains a plan touches, as they are right now, into DomainSnapshots.
-import type { DomainStats, HostAdapter } from '../../daemon/host/types.js';
+import type { DomainStats, HostAdapter } from '../../core/host/types.js';
 import type { DomainSnapshot } from './steps.js';
 
 export function toNumbers(p: Record<string, number | bigint> | null | undefined): Record<string, number> | null {

@@ -9,7 +9,7 @@
 //   - a CPU shrink is enforced with vcpu_quota first; the vCPU unplug that follows is
 //     best effort (QEMU guests may refuse it);
 //   - shrinks of every VM come before any grow, so a zone frees before it takes.
-import type { Config } from '../../daemon/config/schema.js';
+import type { Config } from '../../core/config/schema.js';
 import type { VmTarget } from '../plan/types.js';
 import { memoryMinimum, normalizeQuota, quotaFor } from '../vm-targets/targets.js';
 

@@ -21,8 +21,8 @@
 // its cooldown is over.
 // Memory is judged like CPU, by use: a guest's balloon size is a ceiling, not what the
 // host spends on it (the zone's cgroup limit still never goes below the balloons).
-import type { Config } from '../../daemon/config/schema.js';
-import { GENERAL_ZONE_NAME } from '../../daemon/model/types.js';
+import type { Config } from '../../core/config/schema.js';
+import { GENERAL_ZONE_NAME } from '../../core/model/types.js';
 import type { Resources } from '../plan/types.js';
 import { memoryMinimum } from '../vm-targets/targets.js';
 

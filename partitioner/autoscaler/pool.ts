@@ -1,5 +1,5 @@
 // Pool members: domains the auto-scaler defines from a zone's template. Pure XML work.
-import { partitionOf } from '../../daemon/model/types.js';
+import { partitionOf } from '../../core/model/types.js';
 import type { Resources } from '../plan/types.js';
 import { escapeXml, withMetadata, withPartition } from '../vm-targets/membership.js';
 

@@ -5,7 +5,7 @@
 //   - a zone's cgroup quota caps its VMs' CPU at the zone's allocation (throttled
 //     proportionally), so an under-sized zone shows as 100% used, as on a real host.
 // Used by the simulation test and available to the trace simulator.
-import type { Config } from '../../daemon/config/schema.js';
+import type { Config } from '../../core/config/schema.js';
 import type { Resources, VmTarget } from '../plan/types.js';
 import { planSteps, type DomainSnapshot } from '../apply/steps.js';
 import { memoryMinimum } from '../vm-targets/targets.js';

@@ -4,10 +4,10 @@
 // zone limits through the partitions, pool members through define/start and
 // shutdown/destroy/undefine. It holds the zone allocations in force between two plans.
 import { readFileSync } from 'node:fs';
-import type { Config } from '../../daemon/config/schema.js';
-import type { HostAdapter } from '../../daemon/host/types.js';
-import type { ZoneState } from '../../daemon/model/types.js';
-import type { AuditLog } from '../../daemon/store/audit.js';
+import type { Config } from '../../core/config/schema.js';
+import type { HostAdapter } from '../../core/host/types.js';
+import type { ZoneState } from '../../core/model/types.js';
+import type { AuditLog } from '../../core/store/audit.js';
 import { applyTargets, type ApplyReport } from '../apply/executor.js';
 import type { ZonePartitions } from '../cgroups/partitions.js';
 import { limitsForZones } from '../cgroups/zones.js';

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { partitionOf } from '../../daemon/model/types.js';
+import { partitionOf } from '../../core/model/types.js';
 import {
   LIBVIRT_V1_CONTROLLERS,
   V2_ZONE_CONTROLLERS,

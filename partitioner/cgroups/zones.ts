@@ -1,6 +1,6 @@
 // Glue between zone allocations and their partitions on the host: computes each zone's
 // limits from its allocation and its members, and makes the partitions exist.
-import type { Config } from '../../daemon/config/schema.js';
+import type { Config } from '../../core/config/schema.js';
 import type { Resources } from '../plan/types.js';
 import type { ZoneMember } from '../zones/state.js';
 import { zoneLimits, type ZoneLimits } from './layout.js';

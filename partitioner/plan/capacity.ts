@@ -1,8 +1,8 @@
 // What the zones may share: the host's CPUs and memory minus what the host keeps for
 // itself, with CPU optionally overcommitted (memory never is: a guest whose memory is
 // not there gets swapped or killed, a guest whose CPU is not there only waits).
-import type { Config } from '../../daemon/config/schema.js';
-import type { NodeInfo } from '../../daemon/host/types.js';
+import type { Config } from '../../core/config/schema.js';
+import type { NodeInfo } from '../../core/host/types.js';
 import { FloorsExceedCapacityError, RESOURCES, type Resources } from './types.js';
 
 export function capacityOf(node: Pick<NodeInfo, 'cpus' | 'memoryKiB'>, config: Pick<Config, 'host'>): Resources {

@@ -1,8 +1,8 @@
 // Each class's demand: its predicted peak over the planning horizon, plus a buffer that
 // widens when the forecast is not confident (short history) — the role VPA's
 // confidence multiplier plays for its recommendation bounds.
-import type { Config } from '../../daemon/config/schema.js';
-import type { LoadPrediction } from '../../daemon/model/types.js';
+import type { Config } from '../../core/config/schema.js';
+import type { LoadPrediction } from '../../core/model/types.js';
 import type { ClassDemand, DemandSource, Resource, Resources } from './types.js';
 
 export const classSeries = (cls: string): string => `class:${cls}`;

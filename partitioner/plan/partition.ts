@@ -1,8 +1,8 @@
 // partition(predictions, capacity, config) -> Plan: the pure heart of the partitioner
 // (DESIGN.md step 3). Zone sizes come from the classes' forecast peaks; per-VM targets
 // and the changes from the current state come from vm-targets when VMs are given.
-import type { Config } from '../../daemon/config/schema.js';
-import { GENERAL_ZONE_NAME, partitionOf, type LoadPrediction } from '../../daemon/model/types.js';
+import type { Config } from '../../core/config/schema.js';
+import { GENERAL_ZONE_NAME, partitionOf, type LoadPrediction } from '../../core/model/types.js';
 import { allocate } from './allocate.js';
 import { checkFloors } from './capacity.js';
 import { classDemands } from './demand.js';

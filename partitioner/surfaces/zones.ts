@@ -1,8 +1,8 @@
 // What `virtzone zones`, `virtzone plan` and /metrics show about zones. Pure row
 // builders (the CLI renders them as tables or JSON) and a Prometheus gauge updater.
 import { Gauge, type Registry } from 'prom-client';
-import type { Config } from '../../daemon/config/schema.js';
-import type { ZoneState } from '../../daemon/model/types.js';
+import type { Config } from '../../core/config/schema.js';
+import type { ZoneState } from '../../core/model/types.js';
 import type { Plan, Resources, VmChange } from '../plan/types.js';
 
 export type ZoneCondition = 'exhausted' | 'hot' | 'ok' | 'cold' | 'empty';

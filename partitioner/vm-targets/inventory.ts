@@ -1,7 +1,7 @@
 // Reads the host's domains into VmViews: sizes from libvirt, zone from the virtzone
 // metadata, use from the collector's latest samples. Membership is cached per domain
 // UUID (metadata changes rarely); call invalidate() on a domain event.
-import type { HostAdapter } from '../../daemon/host/types.js';
+import type { HostAdapter } from '../../core/host/types.js';
 import type { VmView } from '../plan/types.js';
 import type { LatestUse } from '../zones/state.js';
 import { toNumbers } from '../apply/snapshot.js';

@@ -7,8 +7,8 @@
 // VM whose class changed keeps running where it is and is "pending move" until its
 // next start; its persistent XML is rewritten so that next start lands in the right
 // zone. Everything here is pure string work on libvirt's own XML output.
-import { GENERAL_ZONE_NAME, partitionOf } from '../../daemon/model/types.js';
-import { VIRTZONE_NS_PREFIX, VIRTZONE_NS_URI } from '../../daemon/host/types.js';
+import { GENERAL_ZONE_NAME, partitionOf } from '../../core/model/types.js';
+import { VIRTZONE_NS_PREFIX, VIRTZONE_NS_URI } from '../../core/host/types.js';
 
 export interface Membership {
   /** class from the metadata; null when the domain carries no virtzone metadata */

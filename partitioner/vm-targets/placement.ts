@@ -1,9 +1,9 @@
 // Keeps each domain's persistent <resource><partition> in line with its class, so its
 // next start lands in its zone. A running domain stays where it is (libvirt cannot move
 // a live domain between partitions) and is reported as pending move until it restarts.
-import { partitionOf } from '../../daemon/model/types.js';
-import type { HostAdapter } from '../../daemon/host/types.js';
-import type { AuditLog } from '../../daemon/store/audit.js';
+import { partitionOf } from '../../core/model/types.js';
+import type { HostAdapter } from '../../core/host/types.js';
+import type { AuditLog } from '../../core/store/audit.js';
 import { membershipOf, placementStatus, withPartition, type PlacementStatus } from './membership.js';
 
 export interface PlacementReport {

@@ -12,7 +12,7 @@
 //   - CPU: vCPUs follow use x (1 + buffer'), bounded by [minVcpus, maxVcpus]; shares
 //     split the zone's CPU by that demand; a shrink is enforced with vcpu_quota first
 //     (hot-unplug is unreliable in QEMU), so the quota caps the VM at the target.
-import type { Config } from '../../daemon/config/schema.js';
+import type { Config } from '../../core/config/schema.js';
 import type { Resources, VmChange, VmTarget, VmView, ZonePlan } from '../plan/types.js';
 import { effectiveBuffer } from '../plan/demand.js';
 

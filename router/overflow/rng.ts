@@ -2,7 +2,7 @@
 // tests (and a reproducible simulation) can seed it; production seeds from crypto.
 import { randomBytes } from 'node:crypto';
 
-import { mulberry32, type Rng } from '../../daemon/model/rng.js';
+import { mulberry32, type Rng } from '../../core/model/rng.js';
 
 export { mulberry32, type Rng };
 

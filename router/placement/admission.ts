@@ -1,7 +1,7 @@
 // Admission: does a request fit its zone, or a zone the auto-scaler can borrow from
 // for it? Pure arithmetic over capacities; the reservation store runs it inside the
 // transaction that then records the outcome, so the numbers it sees are current.
-import type { ZoneState } from '../../daemon/model/types.js';
+import type { ZoneState } from '../../core/model/types.js';
 import type { Resources } from '../overflow/policy.js';
 import type { UseRatio } from './app-profile.js';
 

@@ -1,13 +1,13 @@
 // The app profiles the router charges requests by, read from the store at most once per
 // refresh interval: the query reads weeks of 5-minute rollups, which a placement must
 // not pay for every time (the profiles move slowly — they are weeks of history).
-import type { Config } from '../../daemon/config/schema.js';
-import type { AppUseBucketRow } from '../../daemon/store/store.js';
+import type { Config } from '../../core/config/schema.js';
+import type { AppUseBucketRow } from '../../core/store/store.js';
 import { appProfiles, emptyHistogram, RATIO_BUCKETS, type AppProfiles, type UseHistogram } from './app-profile.js';
 
 /**
  * The bucket counts of every app's samples since `since` (unix seconds): Store.appUseBuckets,
- * in the daemon through a worker thread (daemon/store/app-use-reader.ts).
+ * in the daemon through a worker thread (core/store/app-use-reader.ts).
  */
 export type AppUseSource = (since: number, buckets: number) => Promise<Iterable<AppUseBucketRow>> | Iterable<AppUseBucketRow>;
 

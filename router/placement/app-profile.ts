@@ -9,7 +9,7 @@
 // conservative side. Pure: histograms in, profiles out.
 import { USE_RATIO_MAX, USE_RATIO_MIN } from '../../partitioner/zones/state.js';
 
-export { appKey } from '../../daemon/model/app-key.js';
+export { appKey } from '../../core/model/app-key.js';
 
 export interface UseRatio {
   cpu: number;

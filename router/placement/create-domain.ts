@@ -1,8 +1,8 @@
 // Defines and starts a domain for a placement: partition set to the zone's, tagged with
 // virtzone metadata, started. Any failed step undoes the earlier ones, so a failed
 // placement leaves no domain behind (the caller then releases the reservation).
-import type { HostAdapter } from '../../daemon/host/types.js';
-import { buildZoneMetadata } from '../../daemon/host/metadata.js';
+import type { HostAdapter } from '../../core/host/types.js';
+import { buildZoneMetadata } from '../../core/host/metadata.js';
 import { setDomainPartition } from './domain-xml.js';
 
 export interface DomainTags {
@@ -22,7 +22,7 @@ export class DomainCreateError extends Error {
   }
 }
 
-/** The element stored under the virtzone metadata namespace (daemon/host/metadata.ts); the zone is the VM's class. */
+/** The element stored under the virtzone metadata namespace (core/host/metadata.ts); the zone is the VM's class. */
 export function virtzoneMetadata(tags: DomainTags): string {
   return buildZoneMetadata({ class: tags.zone, tenant: tags.tenant, app: tags.app, reservation: tags.reservationId });
 }

@@ -1,6 +1,6 @@
 // Which zone a placement request goes to: explicit priority, else the first matching
 // tenant/app rule from config, else the general zone. Pure.
-import { GENERAL_ZONE_NAME } from '../../daemon/model/types.js';
+import { GENERAL_ZONE_NAME } from '../../core/model/types.js';
 
 export interface MappingRule {
   tenant?: string;

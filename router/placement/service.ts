@@ -4,16 +4,16 @@
 // the current reservation totals, so concurrent requests can never over-commit.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Config } from '../../daemon/config/schema.js';
-import type { HostAdapter } from '../../daemon/host/types.js';
-import { partitionOf, type ZoneState } from '../../daemon/model/types.js';
+import type { Config } from '../../core/config/schema.js';
+import type { HostAdapter } from '../../core/host/types.js';
+import { partitionOf, type ZoneState } from '../../core/model/types.js';
 import type { AppProfileProvider, EnsurePartition, ForecastProvider, ZoneProvider } from '../deps.js';
 import type { OverflowDecision, OverflowPolicy, Resources } from '../overflow/policy.js';
 import { ProblemError, conflict, notFound, unavailable, unprocessable } from '../problem.js';
 import type { Reservation, ReservationStore } from '../reservations/store.js';
 import { admit, candidateZones, overflowView, zoneCapacityOf, type ZoneCapacity } from './admission.js';
 import { appKey, type AppProfiles } from './app-profile.js';
-import { parseZoneMetadata } from '../../daemon/host/metadata.js';
+import { parseZoneMetadata } from '../../core/host/metadata.js';
 import { createDomain, DomainCreateError, virtzoneMetadata } from './create-domain.js';
 import { DomainXmlError, inspectDomainXml } from './domain-xml.js';
 import { mapToZone } from './mapping.js';

@@ -3,7 +3,7 @@
 // injected history provider. since/until are unix seconds, [since, until).
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ROLLUP_SECONDS, type Rollup } from '../../daemon/model/types.js';
+import { ROLLUP_SECONDS, type Rollup } from '../../core/model/types.js';
 import type { RouterContext } from '../context.js';
 import { badRequest, notFound } from '../problem.js';
 import { problemResponses } from '../schemas/common.js';

@@ -1,7 +1,7 @@
 // GET /v1/zones and /v1/zones/{zone}: the zone monitor's view plus the router's reservations.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { GENERAL_ZONE_NAME, type ZoneState } from '../../daemon/model/types.js';
+import { GENERAL_ZONE_NAME, type ZoneState } from '../../core/model/types.js';
 import { zoneCondition } from '../../partitioner/surfaces/zones.js';
 import type { RouterContext } from '../context.js';
 import { expectedRoom, room, zoneCapacityOf } from '../placement/admission.js';

@@ -3,7 +3,7 @@
 // reservation_totals is kept by triggers, so every writer (the router, a CLI repair,
 // a future migration) keeps it equal to the sum of active reservations per charged
 // zone; a capacity check then reads one row instead of summing thousands.
-import type { Migration } from '../../daemon/store/migrate.js';
+import type { Migration } from '../../core/store/migrate.js';
 
 export const RESERVATION_MIGRATIONS: readonly Migration[] = [
   {

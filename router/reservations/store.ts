@@ -1,7 +1,7 @@
 // Durable reservations in SQLite. Statements only: what to reserve is decided by the
 // placement service (pure admission + overflow policy) inside transaction().
 import type { Database, Statement } from 'better-sqlite3';
-import { migrate } from '../../daemon/store/migrate.js';
+import { migrate } from '../../core/store/migrate.js';
 import type { Resources } from '../overflow/policy.js';
 import { RESERVATION_MIGRATIONS } from './schema.js';
 

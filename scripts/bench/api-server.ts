@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateConfig } from '../../daemon/config/load.js';
-import { partitionOf, type ZoneState } from '../../daemon/model/types.js';
-import { openDatabase } from '../../daemon/store/open.js';
+import { validateConfig } from '../../core/config/load.js';
+import { partitionOf, type ZoneState } from '../../core/model/types.js';
+import { openDatabase } from '../../core/store/open.js';
 import { buildServer, listenApi } from '../../router/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vz-bench-api-'));

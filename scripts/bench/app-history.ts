@@ -1,15 +1,15 @@
 // The router's app history read (Store.appUseBuckets): weeks of 5-minute rollups of every
 // VM of every app aggregated in SQL to bucket counts — in the daemon from a worker thread
-// (daemon/store/app-use-reader.ts), so the event loop keeps serving while it runs. Measures
+// (core/store/app-use-reader.ts), so the event loop keeps serving while it runs. Measures
 // the query itself, the worker round trip, and the event loop's delay during the latter.
 // Run: npx tsx scripts/bench/app-history.ts [--vms 64] [--apps 16] [--days 28] [--record]
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Rollup } from '../../daemon/model/types.js';
-import { readAppUseBuckets } from '../../daemon/store/app-use-reader.js';
-import { Store } from '../../daemon/store/store.js';
+import type { Rollup } from '../../core/model/types.js';
+import { readAppUseBuckets } from '../../core/store/app-use-reader.js';
+import { Store } from '../../core/store/store.js';
 import { RATIO_BUCKETS } from '../../router/placement/app-profile.js';
 
 const args = process.argv.slice(2);

@@ -9,9 +9,9 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateTestHostXml } from '../gen-test-host.js';
-import { openHost } from '../../daemon/host/libvirt-host.js';
-import { Store } from '../../daemon/store/store.js';
-import { Collector } from '../../daemon/collector/collector.js';
+import { openHost } from '../../core/host/libvirt-host.js';
+import { Store } from '../../core/store/store.js';
+import { Collector } from '../../collector/collector.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {

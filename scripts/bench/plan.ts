@@ -5,8 +5,8 @@
 import { appendFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { validateConfig } from '../../daemon/config/load.js';
-import type { LoadPrediction } from '../../daemon/model/types.js';
+import { validateConfig } from '../../core/config/load.js';
+import type { LoadPrediction } from '../../core/model/types.js';
 import { partition, partitionSeed } from '../../partitioner/plan/partition.js';
 import type { VmView } from '../../partitioner/plan/types.js';
 import { decide, emptyMemory, type ScalerZone } from '../../partitioner/autoscaler/decide.js';

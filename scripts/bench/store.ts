@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync, appendFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Store, type VmObservation } from '../../daemon/store/store.js';
-import { importBitbrains } from '../../daemon/trace/import.js';
-import type { Rollup } from '../../daemon/model/types.js';
+import { Store, type VmObservation } from '../../core/store/store.js';
+import { importBitbrains } from '../../core/trace/import.js';
+import type { Rollup } from '../../core/model/types.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { listBitbrainsVms, readBitbrainsVm } from '../../daemon/trace/bitbrains.js';
+import { listBitbrainsVms, readBitbrainsVm } from '../../core/trace/bitbrains.js';
 import { testHostXml, type GeneratedDomain } from '../gen-test-host.js';
 
 const { values } = parseArgs({

@@ -6,7 +6,7 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { validateConfig } from '../../daemon/config/load.js';
+import { validateConfig } from '../../core/config/load.js';
 import { applyTargets } from '../../partitioner/apply/executor.js';
 import { reconcilePlacement } from '../../partitioner/vm-targets/placement.js';
 import type { VmTarget } from '../../partitioner/plan/types.js';
@@ -38,7 +38,7 @@ const target = (vm: string, zone: string, vcpus: number, memoryMiB: number): VmT
 });
 
 t.test('the executor logs one line per step: what, why, before -> after, result', { skip: !existsSync(ADDON) && 'libvirt addon not built' }, async (t) => {
-  const { openHost } = await import('../../daemon/host/libvirt-host.js');
+  const { openHost } = await import('../../core/host/libvirt-host.js');
   const host = await openHost(TEST_URI, { events: false });
   t.teardown(() => host.close());
   const { log, lines } = capture();
@@ -69,7 +69,7 @@ t.test('the executor logs one line per step: what, why, before -> after, result'
 });
 
 t.test('a partition rewrite is one line too', { skip: !existsSync(ADDON) && 'libvirt addon not built' }, async (t) => {
-  const { openHost } = await import('../../daemon/host/libvirt-host.js');
+  const { openHost } = await import('../../core/host/libvirt-host.js');
   const host = await openHost(TEST_URI, { events: false });
   t.teardown(() => host.close());
   const { log, lines } = capture();

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADDON, HOST_XML, TEST_URI, virtzone as runVirtzone } from './harness.js';
 import { makeQuirkyTrace, B0 } from '../trace/quirky-trace.js';
-import { Store } from '../../daemon/store/store.js';
-import { Collector } from '../../daemon/collector/collector.js';
+import { Store } from '../../core/store/store.js';
+import { Collector } from '../../collector/collector.js';
 
 const work = mkdtempSync(join(tmpdir(), 'virtzone-cli-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -132,7 +132,7 @@ t.test('--shift-to-now, --class and --class-of through the CLI', async (t) => {
 });
 
 t.test('vms lists every domain the collector recorded from a test-driver host', { skip: !existsSync(ADDON) && 'native addon not built' }, async (t) => {
-  const { openHost } = await import('../../daemon/host/libvirt-host.js');
+  const { openHost } = await import('../../core/host/libvirt-host.js');
   const host = await openHost(TEST_URI);
   const path = join(work, 'collected.db');
   const store = Store.open(path);

@@ -5,9 +5,9 @@
 // providers the CLI adds to RouterDeps — history and actions.trainStatus — the way the
 // daemon is meant to. It runs inside the test process (tap's TypeScript loader also reaches
 // the training worker thread); the CLI still runs as a child process.
-import { validateConfig } from '../../daemon/config/load.js';
-import { openHost } from '../../daemon/host/libvirt-host.js';
-import { Store } from '../../daemon/store/store.js';
+import { validateConfig } from '../../core/config/load.js';
+import { openHost } from '../../core/host/libvirt-host.js';
+import { Store } from '../../core/store/store.js';
 import { ModelCheckpoints } from '../../forecaster/checkpoint/checkpoint.js';
 import { ForecastRoutine } from '../../forecaster/routines/forecast-routine.js';
 import { buildServer, listenApi } from '../../router/server.js';

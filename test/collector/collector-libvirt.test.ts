@@ -6,11 +6,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Store } from '../../daemon/store/store.js';
-import { Collector } from '../../daemon/collector/collector.js';
-import { HostUnavailableError } from '../../daemon/host/errors.js';
-import { CollectorRoutine, type Timer } from '../../daemon/collector/routine.js';
-import type { HostAdapter, HostEvent } from '../../daemon/host/types.js';
+import { Store } from '../../core/store/store.js';
+import { Collector } from '../../collector/collector.js';
+import { HostUnavailableError } from '../../core/host/errors.js';
+import { CollectorRoutine, type Timer } from '../../collector/routine.js';
+import type { HostAdapter, HostEvent } from '../../core/host/types.js';
 
 const ADDON = fileURLToPath(new URL('../../build/Release/virtzone_libvirt.node', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../fixtures/host.xml', import.meta.url));
@@ -58,7 +58,7 @@ function waitFor(host: HostAdapter, pred: (e: HostEvent) => boolean, ms = 5000):
 }
 
 t.test('a tick writes one row per domain, with the class from its metadata', { skip }, async (t) => {
-  const { openHost } = await import('../../daemon/host/libvirt-host.js');
+  const { openHost } = await import('../../core/host/libvirt-host.js');
   const host = await openHost(URI);
   t.teardown(() => host.close());
   const store = Store.open(join(dir, 'tick.db'));
@@ -114,7 +114,7 @@ t.test('a tick writes one row per domain, with the class from its metadata', { s
 });
 
 t.test('no connection: the tick fails clearly; the routine logs it and goes on', { skip }, async (t) => {
-  const { openHost } = await import('../../daemon/host/libvirt-host.js');
+  const { openHost } = await import('../../core/host/libvirt-host.js');
   const store = Store.open(join(dir, 'loop.db'));
   t.teardown(() => store.close());
   let host: HostAdapter | null = null;

@@ -1,8 +1,8 @@
 // CollectorRoutine's loop: scheduling on the interval grid, failures logged and retried,
 // retention every N ticks, stop. Time is a hand-driven timer; the tick is a plain function.
 import t from 'tap';
-import { CollectorRoutine, type Timer } from '../../daemon/collector/routine.js';
-import type { TickReport } from '../../daemon/collector/collector.js';
+import { CollectorRoutine, type Timer } from '../../collector/routine.js';
+import type { TickReport } from '../../collector/collector.js';
 
 function harness() {
   const scheduled: Array<{ fn: () => void; ms: number; id: number }> = [];

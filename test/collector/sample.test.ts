@@ -1,6 +1,6 @@
 import t from 'tap';
-import { collectSamples, computeSample, memoryInUseMiB, type StatsSnapshot } from '../../daemon/collector/sample.js';
-import type { DomainStats } from '../../daemon/host/types.js';
+import { collectSamples, computeSample, memoryInUseMiB, type StatsSnapshot } from '../../collector/sample.js';
+import type { DomainStats } from '../../core/host/types.js';
 
 const GiB = 1024 * 1024; // KiB
 

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateConfig, defaultConfig, loadConfigFile, applyOverrides, ConfigError } from '../../daemon/config/load.js';
+import { validateConfig, defaultConfig, loadConfigFile, applyOverrides, ConfigError } from '../../core/config/load.js';
 
 t.test('no config at all gives a working default with gold, silver, bronze', async (t) => {
   const c = defaultConfig();

@@ -7,7 +7,7 @@ import t from 'tap';
 import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { buildZoneMetadata } from '../../daemon/host/metadata.js';
+import { buildZoneMetadata } from '../../core/host/metadata.js';
 import { E2E_DIR, consoleLogPath, readGuestConsole, renderGuestXml, waitFor } from './guest.js';
 import { domstats, e2eSkipReason, qemuPid, virsh } from './libvirtd.js';
 import { guestCreator, prepareHost, releaseHost } from './host.js';

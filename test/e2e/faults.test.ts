@@ -14,7 +14,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeS
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { buildZoneMetadata } from '../../daemon/host/metadata.js';
+import { buildZoneMetadata } from '../../core/host/metadata.js';
 import { E2E_DIR, consoleLogPath, readGuestConsole, renderGuestXml, waitFor } from './guest.js';
 import { e2eSkipReason, killLibvirtd, startLibvirtd, virsh } from './libvirtd.js';
 import { guestCreator, prepareHost, releaseHost } from './host.js';

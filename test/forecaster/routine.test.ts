@@ -5,8 +5,8 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../../daemon/store/store.js';
-import type { Rollup } from '../../daemon/model/types.js';
+import { Store } from '../../core/store/store.js';
+import type { Rollup } from '../../core/model/types.js';
 import { ModelCheckpoints } from '../../forecaster/checkpoint/checkpoint.js';
 import { ForecastRoutine, type TrainProgress } from '../../forecaster/routines/forecast-routine.js';
 

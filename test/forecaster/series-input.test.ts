@@ -4,7 +4,7 @@ import t from 'tap';
 import { toGrid, fillShortGaps } from '../../forecaster/input/series.js';
 import { originsIn, peakTarget, maxKnown } from '../../forecaster/input/windows.js';
 import { rollupsToSeries } from '../../forecaster/input/store.js';
-import type { Rollup } from '../../daemon/model/types.js';
+import type { Rollup } from '../../core/model/types.js';
 
 t.test('timestamps are floored to the grid, duplicates averaged', async (t) => {
   const g = toGrid([

@@ -4,7 +4,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../../daemon/store/open.js';
+import { openDatabase } from '../../core/store/open.js';
 import { ModelCheckpoints } from '../../forecaster/checkpoint/checkpoint.js';
 import { trainForecast } from '../../forecaster/train.js';
 import { predictAll, restoreModels } from '../../forecaster/predict.js';

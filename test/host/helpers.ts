@@ -1,6 +1,6 @@
 // Shared bits of the host tests: the fixture URI and waiting for host events.
 import { fileURLToPath } from 'node:url';
-import type { HostAdapter, HostEvent } from '../../daemon/host/types.js';
+import type { HostAdapter, HostEvent } from '../../core/host/types.js';
 
 export const FIXTURE = fileURLToPath(new URL('../fixtures/host.xml', import.meta.url));
 /** Every open of a test:// URI gets a fresh copy of the file's state. */

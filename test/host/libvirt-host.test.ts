@@ -3,10 +3,10 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openHost, type LibvirtHost } from '../../daemon/host/libvirt-host.js';
-import { LibvirtError } from '../../daemon/host/errors.js';
-import { buildZoneMetadata, parseZoneMetadata } from '../../daemon/host/metadata.js';
-import { VIRTZONE_NS_URI } from '../../daemon/host/types.js';
+import { openHost, type LibvirtHost } from '../../core/host/libvirt-host.js';
+import { LibvirtError } from '../../core/host/errors.js';
+import { buildZoneMetadata, parseZoneMetadata } from '../../core/host/metadata.js';
+import { VIRTZONE_NS_URI } from '../../core/host/types.js';
 import { generateTestHostXml } from '../../scripts/gen-test-host.js';
 import { FIXTURE_URI, RUNNING, SHUT_OFF, nextEvent } from './helpers.js';
 

@@ -1,8 +1,8 @@
 // The virtzone metadata element: building, strict parsing, escaping round trips.
 import t from 'tap';
 import fc from 'fast-check';
-import { buildZoneMetadata, parseZoneMetadata, MetadataError, type ZoneMembership } from '../../daemon/host/metadata.js';
-import { VIRTZONE_NS_URI } from '../../daemon/host/types.js';
+import { buildZoneMetadata, parseZoneMetadata, MetadataError, type ZoneMembership } from '../../core/host/metadata.js';
+import { VIRTZONE_NS_URI } from '../../core/host/types.js';
 
 t.test('builds the element for virDomainSetMetadata and for domain XML', async (t) => {
   t.equal(buildZoneMetadata({ class: 'gold' }), '<zone class="gold"/>');

@@ -6,9 +6,9 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadNative } from '../../daemon/host/native.js';
-import { LibvirtError } from '../../daemon/host/errors.js';
-import { openHost, toDomainStats } from '../../daemon/host/libvirt-host.js';
+import { loadNative } from '../../core/host/native.js';
+import { LibvirtError } from '../../core/host/errors.js';
+import { openHost, toDomainStats } from '../../core/host/libvirt-host.js';
 import { generateTestHostXml } from '../../scripts/gen-test-host.js';
 import { FIXTURE_URI, RUNNING } from './helpers.js';
 
@@ -151,7 +151,7 @@ t.test('toDomainStats maps a QEMU-style record: BigInt sums, KiB balloon, raw ke
 
 // A child process that opens connections (with events on) and then just returns.
 const CHILD = `
-import { openHost } from ${JSON.stringify(new URL('../../daemon/host/libvirt-host.ts', import.meta.url).href)};
+import { openHost } from ${JSON.stringify(new URL('../../core/host/libvirt-host.ts', import.meta.url).href)};
 const a = await openHost(${JSON.stringify(FIXTURE_URI)});
 const b = await openHost(${JSON.stringify(FIXTURE_URI)});
 a.onEvent(() => {});

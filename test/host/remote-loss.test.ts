@@ -2,10 +2,10 @@
 // frozen under a connection. The close callback and keepalive run on the addon's event
 // loop thread and must reach JavaScript as 'disconnected'; the supervisor reconnects.
 import t from 'tap';
-import { openHost } from '../../daemon/host/libvirt-host.js';
-import { HostSupervisor } from '../../daemon/host/supervisor.js';
-import { HostUnavailableError, LibvirtError } from '../../daemon/host/errors.js';
-import type { HostAdapter, HostEvent } from '../../daemon/host/types.js';
+import { openHost } from '../../core/host/libvirt-host.js';
+import { HostSupervisor } from '../../core/host/supervisor.js';
+import { HostUnavailableError, LibvirtError } from '../../core/host/errors.js';
+import type { HostAdapter, HostEvent } from '../../core/host/types.js';
 import { PrivateLibvirtd } from './private-libvirtd.js';
 
 function nextDisconnect(host: HostAdapter, timeoutMs: number): Promise<Extract<HostEvent, { type: 'disconnected' }>> {

@@ -1,10 +1,10 @@
 // HostSupervisor against the test driver: connect, lose the connection, reconnect with
 // backoff. Backoff times are injected in milliseconds, so nothing sleeps for long.
 import t from 'tap';
-import { HostSupervisor, backoffDelay } from '../../daemon/host/supervisor.js';
-import { HostUnavailableError, LibvirtError } from '../../daemon/host/errors.js';
-import { openHost, type OpenHostOptions } from '../../daemon/host/libvirt-host.js';
-import type { HostAdapter, HostEvent } from '../../daemon/host/types.js';
+import { HostSupervisor, backoffDelay } from '../../core/host/supervisor.js';
+import { HostUnavailableError, LibvirtError } from '../../core/host/errors.js';
+import { openHost, type OpenHostOptions } from '../../core/host/libvirt-host.js';
+import type { HostAdapter, HostEvent } from '../../core/host/types.js';
 import { FIXTURE_URI, RUNNING } from './helpers.js';
 
 // Nothing listens on port 1: libvirt's remote driver fails at once with "Connection refused".

@@ -3,9 +3,9 @@
 import t from 'tap';
 import { decide, emptyMemory, type ScalerMemory, type ScalerVm, type ScalerZone } from '../../partitioner/autoscaler/decide.js';
 import { actionDirections, replay, type ReplayVm } from '../../partitioner/autoscaler/replay.js';
-import { listBitbrainsVms, readBitbrainsVm, cpuCoresInUse, memoryMiBInUse } from '../../daemon/trace/bitbrains.js';
+import { listBitbrainsVms, readBitbrainsVm, cpuCoresInUse, memoryMiBInUse } from '../../core/trace/bitbrains.js';
 import { partition } from '../../partitioner/plan/partition.js';
-import type { Config } from '../../daemon/config/schema.js';
+import type { Config } from '../../core/config/schema.js';
 import { config } from './helpers.js';
 
 const cfg = config({

@@ -1,7 +1,7 @@
 // Shared builders for the partitioner tests.
-import { validateConfig } from '../../daemon/config/load.js';
-import type { Config } from '../../daemon/config/schema.js';
-import type { LoadPrediction } from '../../daemon/model/types.js';
+import { validateConfig } from '../../core/config/load.js';
+import type { Config } from '../../core/config/schema.js';
+import type { LoadPrediction } from '../../core/model/types.js';
 import type { VmView } from '../../partitioner/plan/types.js';
 
 export function config(raw: Record<string, unknown> = {}): Config {

@@ -7,8 +7,8 @@ import { waterFill } from '../../partitioner/plan/allocate.js';
 import { FloorsExceedCapacityError, type Plan } from '../../partitioner/plan/types.js';
 import { memoryMinimum } from '../../partitioner/vm-targets/targets.js';
 import { config, prediction, vm } from './helpers.js';
-import type { Config } from '../../daemon/config/schema.js';
-import type { LoadPrediction } from '../../daemon/model/types.js';
+import type { Config } from '../../core/config/schema.js';
+import type { LoadPrediction } from '../../core/model/types.js';
 
 const EPS = 1e-6;
 const byName = (p: Plan) => Object.fromEntries(p.zones.map((z) => [z.name, z]));

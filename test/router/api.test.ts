@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import type { LoadPrediction } from '../../daemon/model/types.js';
+import type { LoadPrediction } from '../../core/model/types.js';
 import { grantProbability } from '../../router/overflow/policy.js';
 import { call, closeAgents, removeDir, startHarness, zone } from './helpers.js';
 

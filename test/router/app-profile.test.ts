@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { addSample, appKey, appProfileOf, appProfiles, emptyHistogram, histogramQuantile, ratioBucket, RATIO_BUCKETS, type UseHistogram } from '../../router/placement/app-profile.js';
 import { AppProfileCache, histogramsOf } from '../../router/placement/app-profile-cache.js';
 import { admit, expectedRoom, overflowView, unusedOf, type ZoneCapacity } from '../../router/placement/admission.js';
-import { validateConfig } from '../../daemon/config/load.js';
-import { Store } from '../../daemon/store/store.js';
-import { readAppUseBuckets } from '../../daemon/store/app-use-reader.js';
+import { validateConfig } from '../../core/config/load.js';
+import { Store } from '../../core/store/store.js';
+import { readAppUseBuckets } from '../../core/store/app-use-reader.js';
 import { call, removeDir, startHarness, zone } from './helpers.js';
 
 const histogram = (cpu: number[], memory = cpu): UseHistogram => {

@@ -1,12 +1,12 @@
 // Placements that create the domain, against libvirt's test driver through the real
-// binding (daemon/host/libvirt-host.ts): partition set, tagged, started; on failure the
+// binding (core/host/libvirt-host.ts): partition set, tagged, started; on failure the
 // domain is undone and the reservation released.
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { openHost } from '../../daemon/host/libvirt-host.js';
-import { parseZoneMetadata } from '../../daemon/host/metadata.js';
-import type { HostAdapter } from '../../daemon/host/types.js';
+import { openHost } from '../../core/host/libvirt-host.js';
+import { parseZoneMetadata } from '../../core/host/metadata.js';
+import type { HostAdapter } from '../../core/host/types.js';
 import { call, closeAgents, removeDir, startHarness } from './helpers.js';
 
 const HOST_XML = fileURLToPath(new URL('./fixtures/host.xml', import.meta.url));

@@ -3,7 +3,7 @@
 // writers say so. SQLite's max_page_count makes the daemon's own connection fail exactly
 // as a full disk does (SQLITE_FULL).
 import t from 'tap';
-import { StoreWriteHealth } from '../../daemon/store/write-health.js';
+import { StoreWriteHealth } from '../../core/store/write-health.js';
 import { call, closeAgents, removeDir, startHarness, zone } from './helpers.js';
 
 t.test('a full database: 503 on writes, reads served, /healthz says why', async (t) => {

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { appOf } from '../../simulator/app-history.js';
 import { admissionBound, meanUseRatio, referenceBounds, KNOWN_PRESENT_MULTIPLES } from '../../simulator/bounds.js';
-import { defaultConfig } from '../../daemon/config/load.js';
+import { defaultConfig } from '../../core/config/load.js';
 import { makeScenario, type Scenario } from '../../simulator/scenario.js';
 import { generateWorkload, type VmSpec, type Workload } from '../../simulator/stream.js';
 import { loadTracePool, type TracePool, type TraceVmSeries } from '../../simulator/trace-pool.js';

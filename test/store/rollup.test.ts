@@ -1,5 +1,5 @@
 import t from 'tap';
-import { bucketOf, computeRollup, nearestRank, sumPerTick, type UsagePoint } from '../../daemon/store/rollup.js';
+import { bucketOf, computeRollup, nearestRank, sumPerTick, type UsagePoint } from '../../core/store/rollup.js';
 
 const p = (cpuCores: number | null, memoryMiB: number | null, netBps: number | null = null, diskBps: number | null = null): UsagePoint => ({ cpuCores, memoryMiB, netBps, diskBps });
 

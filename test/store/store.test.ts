@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Store, type VmObservation } from '../../daemon/store/store.js';
-import type { Rollup } from '../../daemon/model/types.js';
+import { Store, type VmObservation } from '../../core/store/store.js';
+import type { Rollup } from '../../core/model/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'virtzone-store-test-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,8 +4,8 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../../daemon/store/open.js';
-import { StoreWriteHealth, isStorageError } from '../../daemon/store/write-health.js';
+import { openDatabase } from '../../core/store/open.js';
+import { StoreWriteHealth, isStorageError } from '../../core/store/write-health.js';
 
 function failure(fn: () => unknown): unknown {
   try {

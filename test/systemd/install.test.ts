@@ -234,7 +234,7 @@ t.test('the real built package installs and its modules load from the staged cop
   t.notOk(existsSync(join(pkg, 'node_modules/typescript')), 'no dev dependencies');
   t.ok(existsSync(join(pkg, 'node_modules/better-sqlite3')), 'prod dependencies');
   const probe = `
-    const { loadConfigFile } = await import('${pkg}/dist/daemon/config/load.js');
+    const { loadConfigFile } = await import('${pkg}/dist/core/config/load.js');
     const notify = await import('${pkg}/dist/daemon/process/notify.js');
     const c = loadConfigFile('${root}/etc/virtzone/virtzoned.yaml');
     const send = notify.loadSdNotifySend();

@@ -1,14 +1,14 @@
-// daemon/process/ticker.ts and config-reload.ts in-process (their signal-driven use is
+// core/ticker.ts and config-reload.ts in-process (their signal-driven use is
 // in signals.test.ts): no overlapping ticks, failures logged and survived, stop waits
 // for the tick in flight; reload outcomes and restart-only keys.
 import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTicker } from '../../daemon/process/ticker.js';
+import { startTicker } from '../../core/ticker.js';
 import { createConfigReloader, changedConfigKeys } from '../../daemon/process/config-reload.js';
-import { defaultConfig, loadConfigFile } from '../../daemon/config/load.js';
-import type { Config } from '../../daemon/config/schema.js';
+import { defaultConfig, loadConfigFile } from '../../core/config/load.js';
+import type { Config } from '../../core/config/schema.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

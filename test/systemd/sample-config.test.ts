@@ -4,8 +4,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { validateConfig, defaultConfig } from '../../daemon/config/load.js';
-import { ConfigSchema } from '../../daemon/config/schema.js';
+import { validateConfig, defaultConfig } from '../../core/config/load.js';
+import { ConfigSchema } from '../../core/config/schema.js';
 import { generateSampleConfig, SAMPLE_CONFIG_PATH, SampleConfigError, type SchemaNode } from '../../scripts/gen-sample-config.js';
 
 const sample = readFileSync(SAMPLE_CONFIG_PATH, 'utf8');

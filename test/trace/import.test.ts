@@ -3,9 +3,9 @@ import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } from 'node:
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../../daemon/store/store.js';
-import { importBitbrains, shiftToNowSeconds, assignClasses, WEEK_SECONDS, ImportError } from '../../daemon/trace/import.js';
-import { readBitbrainsFile, parseBitbrainsLine } from '../../daemon/trace/bitbrains.js';
+import { Store } from '../../core/store/store.js';
+import { importBitbrains, shiftToNowSeconds, assignClasses, WEEK_SECONDS, ImportError } from '../../core/trace/import.js';
+import { readBitbrainsFile, parseBitbrainsLine } from '../../core/trace/bitbrains.js';
 import { makeQuirkyTrace, B0, HEADER, row, B } from './quirky-trace.js';
 
 const work = mkdtempSync(join(tmpdir(), 'virtzone-import-test-'));

@@ -5,7 +5,7 @@
 // Targets are (peak - loc) / scl; a forecast z maps back to loc + z * scl. Because the
 // loss is weighted by scl / (series M5 scale), training minimises exactly the scaled
 // pinball loss (spl) the backtest reports.
-import { HORIZON_STEPS } from '../../../daemon/model/types.js';
+import { HORIZON_STEPS } from '../../../core/model/types.js';
 import { calendarAt, type HolidayCalendar } from '../../input/calendar.js';
 import type { LoadSeries } from '../../input/series.js';
 import { DAY_STEPS } from '../../logic/scale.js';

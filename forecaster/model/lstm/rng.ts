@@ -1,2 +1,2 @@
 // Window sampling and weight initialisation repeat from a seed.
-export { mulberry32 } from '../../../daemon/model/rng.js';
+export { mulberry32 } from '../../../core/model/rng.js';

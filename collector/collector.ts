@@ -2,11 +2,11 @@
 // store transaction. It keeps the previous snapshot of each domain (for rates) and each
 // domain's membership (class, tenant, app from its virtzone metadata), cached per uuid and
 // dropped when libvirt reports the domain (re)defined or undefined.
-import type { DomainInfo, DomainStats, HostAdapter, HostEvent } from '../host/types.js';
-import type { Store, TickWrite } from '../store/store.js';
+import type { DomainInfo, DomainStats, HostAdapter, HostEvent } from '../core/host/types.js';
+import type { Store, TickWrite } from '../core/store/store.js';
 import { collectSamples, NO_MEMBERSHIP, type StatsSnapshot, type VmMembership } from './sample.js';
-import { parseZoneMetadata, MetadataError } from '../host/metadata.js';
-import { HostUnavailableError } from '../host/errors.js';
+import { parseZoneMetadata, MetadataError } from '../core/host/metadata.js';
+import { HostUnavailableError } from '../core/host/errors.js';
 
 /** The logging the collector needs (pino's Logger fits). */
 export interface CollectorLog {

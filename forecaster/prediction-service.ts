@@ -2,7 +2,7 @@
 // models fill it (forecaster/routines); until a first model exists it is empty and the
 // partitioner sizes zones from measured use (a forecast-free plan, with the low-confidence
 // buffer).
-import type { LoadPrediction } from '../model/types.js';
+import type { LoadPrediction } from '../core/model/types.js';
 
 export interface PredictionService {
   /** loads the last good model, schedules nightly training and the periodic refresh */

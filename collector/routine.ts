@@ -4,7 +4,7 @@
 // when the current one ends) and stay on the interval grid (a slow tick skips slots
 // rather than drifting).
 import type { Collector, CollectorLog, TickReport } from './collector.js';
-import type { RetentionResult, Store } from '../store/store.js';
+import type { RetentionResult, Store } from '../core/store/store.js';
 import { silentLog } from './collector.js';
 
 /** setTimeout/clearTimeout, injectable so tests drive time. */

@@ -28,7 +28,7 @@ const char* VirErrorCodeName(int code);      // nullptr when the header has no n
 const char* VirErrorDomainName(int domain);  // nullptr when unknown
 
 // Builds the JavaScript error for `e`: through the factory registered with
-// setErrorFactory() (daemon/host/errors.ts -> LibvirtError) when there is one.
+// setErrorFactory() (core/host/errors.ts -> LibvirtError) when there is one.
 Napi::Value MakeJsError(Napi::Env env, const VzError& e);
 
 // The factory lives in the per-environment addon data.

@@ -140,7 +140,7 @@ const ADDON_FILE = join('build', 'Release', 'virtzone_libvirt.node');
 /**
  * Where the addon may be: $VIRTZONE_LIBVIRT_ADDON, else build/Release under the nearest
  * folder above this module that holds binding.gyp or a build (the repository root, from
- * daemon/host/ when run with tsx or from dist/daemon/host/ when compiled).
+ * core/host/ when run with tsx or from dist/core/host/ when compiled).
  */
 function candidatePaths(): string[] {
   const fromEnv = process.env.VIRTZONE_LIBVIRT_ADDON;

@@ -3,7 +3,7 @@
 // by the addon on the worker thread right after the failing call: libvirt keeps its last
 // error per thread, so it cannot be fetched later from the main thread.
 
-/** What the addon reports for one libvirt error (see daemon/host/native/errors.cc). */
+/** What the addon reports for one libvirt error (see core/host/native/errors.cc). */
 export interface LibvirtErrorInfo {
   /** virErrorNumber, e.g. 42 */
   code: number;

@@ -1,5 +1,5 @@
 // virtzone_libvirt: the N-API addon over libvirt's C API. The TypeScript side is
-// daemon/host/native.ts (typings, loading) and daemon/host/libvirt-host.ts (HostAdapter).
+// core/host/native.ts (typings, loading) and core/host/libvirt-host.ts (HostAdapter).
 #include "addon.h"
 
 #include <libvirt/libvirt.h>

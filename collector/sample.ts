@@ -6,8 +6,8 @@
 // name, different domain), when time did not advance, or when the CPU counter went
 // backwards (the VM restarted, so every counter restarted). A single I/O counter going
 // backwards (a NIC or disk unplugged) nulls only that rate.
-import type { DomainInfo, DomainStats } from '../host/types.js';
-import type { VmSample } from '../model/types.js';
+import type { DomainInfo, DomainStats } from '../core/host/types.js';
+import type { VmSample } from '../core/model/types.js';
 
 export interface StatsSnapshot {
   /** when the stats were read, unix milliseconds */

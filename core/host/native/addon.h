@@ -7,7 +7,7 @@ namespace vz {
 
 struct AddonData {
   Napi::FunctionReference connectionCtor;  // the Connection class, to wrap opened connections
-  Napi::FunctionReference errorFactory;    // (info) => LibvirtError, set by daemon/host/native.ts
+  Napi::FunctionReference errorFactory;    // (info) => LibvirtError, set by core/host/native.ts
 };
 
 inline AddonData* GetAddonData(Napi::Env env) { return env.GetInstanceData<AddonData>(); }

@@ -5,9 +5,9 @@
 // host would report (cpu.time, vcpu.*, balloon.*), so the collector, the auto-scaler
 // and the router see real-world load moving. Used by `virtzoned --demo-replay`, never by
 // the product's normal path.
-import type { DomainStats, HostAdapter } from '../host/types.js';
-import { cpuCoresInUse, listBitbrainsVms, memoryMiBInUse, readBitbrainsVm } from '../trace/bitbrains.js';
-import { shiftToNowSeconds, WEEK_SECONDS } from '../trace/import.js';
+import type { DomainStats, HostAdapter } from '../core/host/types.js';
+import { cpuCoresInUse, listBitbrainsVms, memoryMiBInUse, readBitbrainsVm } from '../core/trace/bitbrains.js';
+import { shiftToNowSeconds, WEEK_SECONDS } from '../core/trace/import.js';
 
 const STEP = 300;
 
