@@ -6,9 +6,16 @@
       "target_name": "virtzone_libvirt",
       "sources": [
         "core/host/native/addon.cc",
+        "core/host/native/args.cc",
+        "core/host/native/conn_state.cc",
         "core/host/native/connection.cc",
+        "core/host/native/domain_params.cc",
+        "core/host/native/domain_record.cc",
         "core/host/native/errors.cc",
         "core/host/native/event_loop.cc",
+        "core/host/native/events.cc",
+        "core/host/native/open.cc",
+        "core/host/native/operations.cc",
         "core/host/native/typed_params.cc"
       ],
       "dependencies": [

@@ -17,7 +17,7 @@ export interface OfflineForecast {
 }
 
 export async function offlineForecast(store: Store, series: string, opts: { quantile?: number; until: number }): Promise<OfflineForecast> {
-  const [{ predictAll, restoreModels }, { rollupsToSeries }] = await Promise.all([import('../forecaster/predict.js'), import('../forecaster/input/store.js')]);
+  const { predictAll, restoreModels, rollupsToSeries } = await import('../forecaster/index.js');
   const from = opts.until - REFRESH_DAYS * 86_400;
   const loadSeries = rollupsToSeries(series, store.readRollups(series, from, opts.until + 1));
   const trained = await latestTrained(store);
@@ -37,7 +37,7 @@ async function latestTrained(store: Store) {
   const hasRuns = store.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'forecast_runs'`).get();
   if (!hasRuns) return undefined;
   try {
-    const { ModelCheckpoints } = await import('../forecaster/checkpoint/checkpoint.js');
+    const { ModelCheckpoints } = await import('../forecaster/index.js');
     return new ModelCheckpoints(store.db).latestGood();
   } catch {
     return undefined; // read-only file with an older models schema, or a foreign one

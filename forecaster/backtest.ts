@@ -1,4 +1,4 @@
-// The offline backtest, with the protocol fixed by issue 3 so numbers are comparable
+// The offline backtest, with a fixed protocol so numbers are comparable
 // across runs and implementations:
 //  - split: the last 2016 steps are the test window, the 2016 before it validation
 //    (calibration + selection), everything earlier training;
@@ -10,7 +10,7 @@
 // Every model is calibrated on the validation week (logic/conformal.ts) and `selected`
 // chooses per series and horizon on cross-fitted validation losses (logic/selection.ts),
 // among the models and the ets+lstm combination. With `estimator: 'empirical'` and
-// `switchedOffRule: false` the baselines reproduce the issue's cross-check numbers.
+// `switchedOffRule: false` the baselines reproduce the independent cross-check's numbers.
 import { HORIZON_STEPS, type Horizon } from '../core/model/types.js';
 import type { LoadSeries } from './input/series.js';
 import { ORIGIN_EVERY, originsIn, peakTarget } from './input/windows.js';
@@ -52,7 +52,7 @@ export interface BacktestOptions {
   detail?: boolean;
   /** conformal quantile estimator; default 'finite-sample' */
   estimator?: QuantileEstimator;
-  /** forecast switched-off VMs at zero (default true); off reproduces the issue's cross-check setup */
+  /** forecast switched-off VMs at zero (default true); off reproduces the independent cross-check's setup */
   switchedOffRule?: boolean;
   /** candidate combinations for selection (default COMBINATIONS: ets+lstm) */
   combinations?: readonly (readonly string[])[];

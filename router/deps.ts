@@ -1,4 +1,4 @@
-// What the API needs from the rest of the daemon. The lead wires the real providers;
+// What the API needs from the rest of the daemon. The daemon wires the real providers;
 // tests pass small real implementations over real data. Every provider is async so a
 // provider may cache, query SQLite or ask libvirt as it sees fit.
 import type { Database } from 'better-sqlite3';

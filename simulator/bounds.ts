@@ -1,5 +1,5 @@
 // Reference admissions that no real policy can run, computed on the same workload, to
-// tell how far issue 7's rejection goal is reachable at all:
+// tell how far the rejection goal is reachable at all:
 //   - clairvoyant: knows every VM's whole future, the new one's included, and admits a
 //     request iff the host's total demand stays within capacity over the request's life.
 //     Nothing is ever short, so its SLO violation is 0; what it still rejects could not

@@ -1,6 +1,6 @@
-// What `virtzone simulate` prints: the JSON record of one policy (the shape issue 7
-// fixes: {policy, rejectionRate, sloViolation, slack, actionsPerVmDay, seconds, perClass}
-// plus detail), the comparison table, and the check of issue 7's goals.
+// What `virtzone simulate` prints: the JSON record of one policy (a fixed shape:
+// {policy, rejectionRate, sloViolation, slack, actionsPerVmDay, seconds, perClass}
+// plus detail), the comparison table, and the check of the simulator goals.
 import type { PolicyRun } from './engine.js';
 import type { BoundRun } from './bounds.js';
 import type { ClassMetrics } from './metrics.js';

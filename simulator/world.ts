@@ -1,6 +1,6 @@
 // The hypervisor the simulator replaces, and nothing more: what each VM actually gets
 // in one moment, given what it demands (its trace), its own size and its zone's limits.
-// The same world model as partitioner/autoscaler/replay.ts:
+// The model:
 //   - a VM gets at most its vCPUs and its balloon: min(demand, vcpus), min(demand, memory);
 //   - zone CPU follows config zones.cpuLimit, as partitioner/cgroups/layout.ts writes it:
 //     'quota' (cpu.max) caps the members together at the allocation — when they want

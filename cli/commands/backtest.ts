@@ -1,6 +1,6 @@
 // virtzone backtest --trace DIR --format bitbrains [--limit N] [--json]
 // virtzone backtest --db FILE [--limit N] [--json]
-// Runs the forecaster's fixed backtest protocol (issue 3, forecaster/backtest.ts) offline,
+// Runs the forecaster's fixed backtest protocol (forecaster/backtest.ts) offline,
 // on a trace folder or on the 5-minute history stored in a database file, and prints the
 // scaled pinball loss (mean and median over series) and the pooled coverage of the 0.95
 // quantile per horizon and model. Progress goes to stderr.
@@ -8,15 +8,18 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openStoreForReading } from '../db.js';
 import { fmtNum, printJson, printTable, usageError, type Cell } from '../output.js';
-import { runBacktest, type BacktestResult } from '../../forecaster/backtest.js';
-import { loadBitbrainsSeries } from '../../forecaster/input/bitbrains.js';
-import { loadStoreSeries } from '../../forecaster/input/store.js';
-import type { LoadSeries } from '../../forecaster/input/series.js';
-import type { Forecaster } from '../../forecaster/model/forecaster.js';
-import { SeasonalNaive } from '../../forecaster/model/seasonal-naive.js';
-import { LastWindow } from '../../forecaster/model/last-window.js';
-import { HoltWinters } from '../../forecaster/model/ets.js';
-import { LstmForecaster } from '../../forecaster/model/lstm/lstm.js';
+import {
+  HoltWinters,
+  LastWindow,
+  loadBitbrainsSeries,
+  loadStoreSeries,
+  LstmForecaster,
+  runBacktest,
+  SeasonalNaive,
+  type BacktestResult,
+  type Forecaster,
+  type LoadSeries,
+} from '../../forecaster/index.js';
 
 interface BacktestOptions {
   trace?: string;

@@ -7,7 +7,7 @@
 //   {"policy", "rejectionRate", "sloViolation", "slack", "actionsPerVmDay", "seconds", "perClass", ...};
 // with --json and --policy all, an ARRAY of those objects in the order static,
 // reactive, predictive, oracle. Without --json: the comparison table, the per-class
-// table and the check of issue 7's goals. Progress goes to stderr (not with --quiet).
+// table and the check of the simulator's goals. Progress goes to stderr (not with --quiet).
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, loadConfigFile } from '../../core/config/load.js';
@@ -191,7 +191,7 @@ export function registerSimulate(program: Command): void {
       process.stdout.write('\n');
       const per = perClassTable(result.runs);
       printTable(per.columns, per.rows);
-      process.stdout.write('\nGoals (issue 7):\n' + goalLines(checkGoals(result.runs)));
+      process.stdout.write('\nGoals:\n' + goalLines(checkGoals(result.runs)));
       if (result.bounds) {
         process.stdout.write(
           '\nReference bounds on the same workload (one pool, greedy in arrival order; not policies a host can run):\n' +

@@ -2,7 +2,7 @@
 // the daemon's app history with.
 import { startModuleWorker } from '../worker/start.js';
 import type { AppUseRequest } from './app-use-worker.js';
-import type { AppUseBucketRow } from './store.js';
+import type { AppUseBucketRow } from './app-use-queries.js';
 
 type Reply = { ok: true; rows: AppUseBucketRow[] } | { ok: false; error: string };
 

@@ -103,7 +103,7 @@ export function unusableReason(row: TraceRow): string | null {
 
 /**
  * Options of the readers. `keepUnprovisioned` keeps the 0-core / 0-capacity rows that are
- * otherwise rejected: the backtest protocol of issue 3 counts them as 0 cores in use (a
+ * otherwise rejected: the backtest protocol counts them as 0 cores in use (a
  * switched-off VM), and its cross-check numbers were computed that way.
  */
 export interface ReadOptions {

@@ -33,12 +33,10 @@ import {
   type Resources,
 } from '../../partitioner/index.js';
 import { runSystemctl } from '../../partitioner/cgroups/partitions.js';
-import { ProblemError } from '../../router/problem.js';
-import { buildServer, listenApi, type ApiListeners, type VirtzoneServer } from '../../router/server.js';
+import { AppProfileCache, buildServer, listenApi, ProblemError, type ApiListeners, type VirtzoneServer } from '../../router/index.js';
 import type { PredictionService } from '../../forecaster/prediction-service.js';
 import { createPredictionService } from './prediction-service.js';
 import { ROLLUP_SECONDS, type ZoneState } from '../../core/model/types.js';
-import { AppProfileCache } from '../../router/placement/app-profile-cache.js';
 import { readAppUseBuckets } from '../../core/store/app-use-reader.js';
 
 export interface DaemonOptions {

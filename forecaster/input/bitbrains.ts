@@ -1,4 +1,4 @@
-// Series from a Bitbrains trace folder, as the backtest protocol defines them (issue 3):
+// Series from a Bitbrains trace folder, as the backtest protocol defines them:
 // per VM, CPU cores in use and memory MiB in use on the 300 s grid, the months concatenated.
 import { listBitbrainsVms, readBitbrainsVm, cpuCoresInUse, memoryMiBInUse, vmNameOf } from '../../core/trace/bitbrains.js';
 import { toGrid, type LoadSeries } from './series.js';

@@ -1,4 +1,4 @@
-// Origins and peak targets as the backtest protocol (issue 3) fixes them: an origin t sees
+// Origins and peak targets as the backtest protocol fixes them: an origin t sees
 // values[0..t]; the target for horizon H is max(values[t+1..t+H]).
 
 export const ORIGIN_EVERY = 12; // hourly on the 5-minute grid

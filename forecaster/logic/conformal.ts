@@ -7,7 +7,7 @@
 /**
  * 'finite-sample': the ceil((n+1) tau)-th smallest score (capped at the largest), the
  * split-conformal quantile with its coverage guarantee. 'empirical': the linearly
- * interpolated sample quantile (numpy's default), which the issue's cross-check used.
+ * interpolated sample quantile (numpy's default), which the independent cross-check used.
  */
 export type QuantileEstimator = 'finite-sample' | 'empirical';
 

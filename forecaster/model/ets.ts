@@ -1,6 +1,6 @@
 // ets: additive Holt-Winters with a damped trend and a daily season (288 steps).
 // The forecast of the peak over H is the largest value of the forecast path over
-// t+1..t+H. Parameters are fitted per series AND per horizon (issue 3: "fit its
+// t+1..t+H. Parameters are fitted per series AND per horizon (the protocol: "fit its
 // parameters for the horizon it serves, not only one step ahead"): a grid search that
 // minimises, on the last weeks of the training part, the pinball loss the calibrated
 // forecast would have — each candidate's peak residuals shifted by their own quantiles,

@@ -1,5 +1,5 @@
 // The zone monitor / auto-scaler's decisions: a pure function of (zones, memory of
-// earlier ticks, config, now) -> actions. The routine (routine.ts) executes them.
+// earlier ticks, config, now) -> actions. The routine (routine.ts) carries them out.
 //
 // Per zone, highest priority first, utilization = use / allocation per resource:
 //   - above autoscaler.highWater for sustainTicks ticks (or a member VM above it):

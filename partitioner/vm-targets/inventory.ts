@@ -3,7 +3,7 @@
 // UUID (metadata changes rarely); call invalidate() on a domain event.
 import type { HostAdapter } from '../../core/host/types.js';
 import type { VmView } from '../plan/types.js';
-import type { LatestUse } from '../zones/state.js';
+import type { LatestUse } from '../zones/zone-states.js';
 import { toNumbers } from '../apply/snapshot.js';
 import { normalizeQuota } from './targets.js';
 import { membershipOf, zoneOf, type Membership } from './membership.js';

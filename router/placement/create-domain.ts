@@ -3,7 +3,7 @@
 // placement leaves no domain behind (the caller then releases the reservation).
 import type { HostAdapter } from '../../core/host/types.js';
 import { buildZoneMetadata } from '../../core/host/metadata.js';
-import { setDomainPartition } from './domain-xml.js';
+import { setDomainPartition } from '../../core/xml/domain-xml.js';
 
 export interface DomainTags {
   zone: string;
@@ -40,7 +40,7 @@ export async function createDomain(
   tags: DomainTags,
   ensurePartition?: () => Promise<void>,
 ): Promise<string> {
-  const placed = setDomainPartition(xml, partition).xml;
+  const placed = setDomainPartition(xml, partition);
   let name: string;
   try {
     name = await host.define(placed);

@@ -1,5 +1,5 @@
-// Durable reservations in SQLite. Statements only: what to reserve is decided by the
-// placement service (pure admission + overflow policy) inside transaction().
+// Durable reservations in SQLite. Statements only: what to reserve is decided by
+// placement/decide.ts, inside transaction().
 import type { Database, Statement } from 'better-sqlite3';
 import { migrate } from '../../core/store/migrate.js';
 import type { Resources } from '../overflow/policy.js';
@@ -107,7 +107,9 @@ export class ReservationStore {
       bound: p(`SELECT id, zone, domain FROM reservations WHERE state = 'bound'`),
       end: p(`UPDATE reservations SET state = @state, ended_at = @now WHERE id = @id AND state IN ('reserved', 'bound')`),
       totals: p('SELECT zone, cpu, memory_mib, overflow_cpu, overflow_memory_mib, count FROM reservation_totals'),
-      earliest: p(`SELECT min(expires_at) AS t FROM reservations WHERE state IN ('reserved', 'bound') AND charge_zone = ? AND expires_at > ?`),
+      // in expiry order from the index, stopping at the first of the zone (read per decision)
+      earliest: p(`SELECT expires_at AS t FROM reservations WHERE state IN ('reserved', 'bound') AND charge_zone = ? AND expires_at > ?
+                   ORDER BY expires_at LIMIT 1`),
       countActive: p(`SELECT count(*) AS n FROM reservations WHERE state IN ('reserved', 'bound')`),
       activeByApp: p(`SELECT charge_zone AS zone, tenant, app, sum(vcpus) AS cpu, sum(memory_mib) AS memory_mib
                       FROM reservations WHERE state IN ('reserved', 'bound') GROUP BY charge_zone, tenant, app`),
@@ -189,7 +191,7 @@ export class ReservationStore {
 
   /** When the first active reservation charged to the zone runs out (unix ms), if any. */
   earliestExpiry(zone: string, now: number): number | null {
-    return (this.s.earliest.get(zone, now) as { t: number | null }).t;
+    return (this.s.earliest.get(zone, now) as { t: number } | undefined)?.t ?? null;
   }
 
   /** Active reservations summed per charge zone, tenant and app (to charge each at its app's ratio). */

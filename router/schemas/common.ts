@@ -20,7 +20,7 @@ export const problemResponses = {
   '5xx': Type.Ref('Problem'),
 };
 
-/** Free-form object answered by a provider the lead wires (plan, repartition, train). */
+/** Free-form object answered by a provider the daemon wires (plan, repartition, train). */
 export const OpenObject = Type.Object({}, { additionalProperties: true });
 
 export const Resources = Type.Object(

@@ -1,9 +1,10 @@
-// Placement throughput of the HTTP API (issue 5): autocannon POSTs /v1/placements over
+// Placement throughput of the HTTP API: autocannon POSTs /v1/placements over
 // the Unix socket, each request with its own Idempotency-Key, so every one is a new
 // durable reservation in SQLite. Server in a child process (scripts/bench/api-server.ts).
 // Run: npx tsx scripts/bench/api.ts [--duration 10] [--connections 8] [--record]
 import { spawn } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { recordBenchmark } from './record.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -106,7 +107,7 @@ if (record) {
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const out = [
     '',
-    `## API placements (issue 5) — ${new Date().toISOString().slice(0, 10)}`,
+    `## API placements — ${new Date().toISOString().slice(0, 10)}`,
     '',
     `Command: \`npx tsx scripts/bench/api.ts --duration ${duration} --connections ${connections} --record\``,
     `Machine: ${machine} (nproc ${cpus().length}; autocannon and the server share the 2 cores; other jobs used ${otherCores.toFixed(2)} cores during the run (from /proc/stat))`,
@@ -121,6 +122,6 @@ if (record) {
     `| ${summary.placementsPerSecond} | ${summary.latencyMs.p50} | ${summary.latencyMs.p90} | ${summary.latencyMs.p99} | ${summary.latencyMs.max} | ${ok} | ${result.non2xx} | ${result.errors} | ${stored} | ${serverCpuMicrosPerPlacement} |`,
     '',
   ];
-  appendFileSync(new URL('../../BENCHMARKS.md', import.meta.url), out.join('\n'));
-  console.log('appended to BENCHMARKS.md');
+  recordBenchmark(out.join('\n'));
+  console.log('recorded in BENCHMARKS.md');
 }

@@ -3,7 +3,8 @@
 // (core/store/app-use-reader.ts), so the event loop keeps serving while it runs. Measures
 // the query itself, the worker round trip, and the event loop's delay during the latter.
 // Run: npx tsx scripts/bench/app-history.ts [--vms 64] [--apps 16] [--days 28] [--record]
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { recordBenchmark } from './record.js';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -62,8 +63,7 @@ const f = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' / ');
 const line = `${VMS} VMs (${APPS} apps) x ${DAYS} days = ${rollups} rollups -> ${buckets} bucket rows: query ${f(direct)} s; through the worker ${f(viaWorker)} s; event-loop delay meanwhile max ${(h.max / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms`;
 console.log(line);
 if (record) {
-  appendFileSync(
-    new URL('../../BENCHMARKS.md', import.meta.url),
+  recordBenchmark(
     [
       '',
       `## App history read for the router's app profiles — ${new Date().toISOString().slice(0, 10)}`,

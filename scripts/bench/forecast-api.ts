@@ -1,4 +1,4 @@
-// API latency while the forecaster trains (issue 3: p99 under 50 ms during a training run).
+// API latency while the forecaster trains (goal: p99 under 50 ms during a training run).
 // The server (scripts/bench/forecast-api-server.ts, its own process) is the real HTTP API
 // with forecasts from a ForecastRoutine over a store of 64 VMs x 30 days. autocannon
 // GETs /v1/forecasts/class:gold over the Unix socket, first with no training (idle),
@@ -6,7 +6,8 @@
 // model, loading it back and refreshing every prediction on the main thread.
 // Run: npx tsx scripts/bench/forecast-api.ts [--connections 4] [--idle 15] [--record]
 import { spawn } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { recordBenchmark } from './record.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -133,7 +134,7 @@ if (record) {
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const out = [
     '',
-    `## API latency while the forecaster trains (issue 3) — ${new Date().toISOString().slice(0, 10)}`,
+    `## API latency while the forecaster trains — ${new Date().toISOString().slice(0, 10)}`,
     '',
     `Command: \`npx tsx scripts/bench/forecast-api.ts --connections ${connections} --idle ${idleSeconds} --record\`  `,
     `Machine: ${machine}; load average before ${loadBefore.toFixed(1)}. The server process (main thread + training worker) and autocannon share the 2 cores.`,
@@ -150,6 +151,6 @@ if (record) {
     `Goal: p99 under 50 ms while training — ${ok ? 'met' : 'NOT met'}.`,
     '',
   ];
-  appendFileSync(new URL('../../BENCHMARKS.md', import.meta.url), out.join('\n'));
-  console.log('appended to BENCHMARKS.md');
+  recordBenchmark(out.join('\n'));
+  console.log('recorded in BENCHMARKS.md');
 }

@@ -1,14 +1,15 @@
-// Forecaster benchmarks (issue 3).
+// Forecaster benchmarks.
 //
 //   npx tsx scripts/bench/forecast.ts backtest [--trace DIR] [--epochs N] [--record]
 //     the full backtest table (means and medians) on a trace folder, with wall time,
-//     CPU time, peak RSS and the issue's goals checked;
+//     CPU time, peak RSS and the goals checked;
 //   npx tsx scripts/bench/forecast.ts train [--trace DIR] [--vms 64] [--days 30] [--record]
 //     a nightly training run for a host of N VMs x D days (+ 3 class series), as the
 //     daemon's worker runs it: training time and peak memory.
 //
-// --record appends the result to BENCHMARKS.md with the command and the machine.
-import { appendFileSync, readFileSync } from 'node:fs';
+// --record writes the result into BENCHMARKS.md with the command and the machine.
+import { readFileSync } from 'node:fs';
+import { recordBenchmark } from './record.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { runBacktest, type BacktestResult } from '../../forecaster/backtest.js';
 import { loadBitbrainsSeries } from '../../forecaster/input/bitbrains.js';
@@ -107,12 +108,12 @@ async function benchBacktest(): Promise<void> {
       },
     });
   });
-  // the same cross-check setup as the issue's independent implementation
+  // the cross-check setup: an independent implementation of the baselines
   const series = await loadBitbrainsSeries(trace);
   const cross = await runBacktest(series, { models: [new SeasonalNaive(), new LastWindow()], estimator: 'empirical', switchedOffRule: false });
   const r = res.value;
   const text = [
-    `## Forecaster backtest (issue 3), ${r.series} series — ${new Date().toISOString().slice(0, 10)}`,
+    `## Forecaster backtest, ${r.series} series — ${new Date().toISOString().slice(0, 10)}`,
     '',
     `Command: \`${command}\` (same numbers as \`virtzone backtest --trace ${trace} --format bitbrains --json\`)  `,
     `Machine: ${mach}; other jobs used ${res.othersCores.toFixed(2)} cores during the run (from /proc/stat)`,
@@ -130,7 +131,7 @@ async function benchBacktest(): Promise<void> {
     '',
   ].join('\n');
   process.stdout.write(text + '\n');
-  if (record) appendFileSync('BENCHMARKS.md', '\n' + text);
+  if (record) recordBenchmark(text);
 }
 
 async function benchTrain(): Promise<void> {
@@ -185,7 +186,7 @@ async function benchTrain(): Promise<void> {
     '',
   ].join('\n');
   process.stdout.write(text + '\n');
-  if (record) appendFileSync('BENCHMARKS.md', '\n' + text);
+  if (record) recordBenchmark(text);
 }
 
 if (mode === 'backtest') await benchBacktest();

@@ -1,8 +1,8 @@
-// Partitioner speed (issue 4): partition() for 5,000 VMs in 8 classes — zone sizes,
+// Partitioner speed: partition() for 5,000 VMs in 8 classes — zone sizes,
 // per-VM targets and the diff — must take under 20 ms. Also times the auto-scaler's
 // decide() on the same host. Appends a section to BENCHMARKS.md with --record.
 // Run: npx tsx scripts/bench/plan.ts [--vms 5000] [--classes 8] [--runs 200] [--record] [--json]
-import { appendFileSync } from 'node:fs';
+import { recordBenchmark } from './record.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { validateConfig } from '../../core/config/load.js';
@@ -163,8 +163,7 @@ else {
 
 if (record) {
   const cmd = `${gc ? 'node --expose-gc --import tsx' : 'npx tsx'} scripts/bench/plan.ts${nVms !== 5000 ? ` --vms ${nVms}` : ''}${nClasses !== 8 ? ` --classes ${nClasses}` : ''} --runs ${runs} --record`;
-  appendFileSync(
-    new URL('../../BENCHMARKS.md', import.meta.url),
+  recordBenchmark(
     [
       '',
       `## Partitioner: plan for ${nVms} VMs in ${nClasses} classes (${new Date().toISOString().slice(0, 10)})`,

@@ -1,4 +1,4 @@
-// Benchmark of the trace simulator (issue 7): a week of simulated time with 64 VMs on
+// Benchmark of the trace simulator: a week of simulated time with 64 VMs on
 // the host at the start (the default scenario of `virtzone simulate`), every policy,
 // in a fresh process — reading the traces and training the forecaster included. Goal:
 // under 2 minutes. With --record, appends the timing and the comparison table (and,
@@ -6,7 +6,7 @@
 //
 // Run: nice -n 10 npx tsx scripts/bench/simulate.ts [--trace DIR] [--hours 168] [--initial-vms 64]
 //      [--seeds 1,2,3] [--model baselines|lstm] [--zone-cpu-limit shares|quota] [--admission expected|provisioned] [--record] [--json]
-import { appendFileSync } from 'node:fs';
+import { recordBenchmark } from './record.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { makeScenario, withOverrides, type Scenario } from '../../simulator/scenario.js';
@@ -79,7 +79,7 @@ if (record) {
   const main = comparisonTable(first.runs);
   const per = perClassTable(first.runs);
   const lines = [
-    `## Simulator: a week of the Bitbrains traces, every policy (issue 7) — ${new Date().toISOString().slice(0, 10)}`,
+    `## Simulator: a week of the Bitbrains traces, every policy — ${new Date().toISOString().slice(0, 10)}`,
     '',
     `Command: \`nice -n 10 npx tsx scripts/bench/simulate.ts${flags} --record\`  `,
     `Same as: \`virtzone simulate --trace ../shared/traces/bitbrains-rnd --policy all --seed ${seeds[0]}${base.hours !== 168 ? ` --hours ${base.hours}` : ''}${base.initialVms !== 64 ? ` --initial-vms ${base.initialVms}` : ''}${base.model !== 'baselines' ? ` --model ${base.model}` : ''}${overrideFlags}\`  `,
@@ -98,7 +98,7 @@ if (record) {
     '',
     markdownTable(per.columns, per.rows),
     '',
-    'Goals (issue 7):',
+    'Goals:',
     '',
     '```',
     goalLines(checkGoals(first.runs)).trimEnd(),
@@ -130,6 +130,6 @@ if (record) {
     );
   }
   lines.push('', '');
-  appendFileSync(new URL('../../BENCHMARKS.md', import.meta.url), '\n' + lines.join('\n'));
+  recordBenchmark(lines.join('\n'));
   console.log('recorded in BENCHMARKS.md');
 }

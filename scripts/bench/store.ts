@@ -1,7 +1,8 @@
-// Store and import throughput (issue 2): raw inserts into SQLite and the whole
+// Store and import throughput: raw inserts into SQLite and the whole
 // gzip -> parse -> store import of a Bitbrains folder. Appends a section to BENCHMARKS.md
 // with --record. Run: npx tsx scripts/bench/store.ts [--trace DIR] [--record] [--json]
-import { mkdtempSync, rmSync, appendFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { recordBenchmark } from './record.js';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Store, type VmObservation } from '../../core/store/store.js';
@@ -124,8 +125,6 @@ if (record) {
       : `| Bitbrains import | trace folder not found: ${traceDir} | | | |`,
     ``,
   ];
-  const out = new URL('../../BENCHMARKS.md', import.meta.url);
-  if (!existsSync(out)) appendFileSync(out, '# Benchmarks\n');
-  appendFileSync(out, lines.join('\n'));
-  console.log('appended to BENCHMARKS.md');
+  recordBenchmark(lines.join('\n'));
+  console.log('recorded in BENCHMARKS.md');
 }

@@ -1,4 +1,4 @@
-// Part 3 of the operator issue: every action the daemon takes on a VM is one pino line
+// Every action the daemon takes on a VM is one pino line
 // saying what, why, and before -> after. Here: the apply executor's steps (also the
 // auto-scaler's resizes, which go through it) and the partition rewrites of a plan, run
 // through the real libvirt binding on the test driver with a real pino logger.

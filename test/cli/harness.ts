@@ -1,10 +1,11 @@
 // Test harness for the CLI: runs `virtzone` as a child process (as an operator would) and
 // starts a real `virtzoned` on a temp socket with the libvirt test driver.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(ROOT, 'cli/virtzone.ts');
@@ -23,12 +24,20 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   /** run through this wrapper (e.g. setpriv ... --) */
   prefix?: string[];
+  /**
+   * Run the CLI as this user (and its primary group, with no supplementary groups). The
+   * process starts as root, loads every module of the CLI, and only then drops to the
+   * user, so the clone may live in a directory the user cannot read (a 0700 home or a
+   * `mktemp -d`); what the CLI does after start-up runs with the user's rights only.
+   */
+  asUser?: { user: string; group: string };
   timeoutMs?: number;
 }
 
 /** `virtzone ...args` in a child process; resolves with its exit code and output. */
 export function virtzone(args: readonly string[], opts: RunOptions = {}): Promise<Run> {
-  const argv = [...(opts.prefix ?? []), process.execPath, '--import', 'tsx', CLI, ...args];
+  const entry = opts.asUser ? dropPrivilegesEntry(opts.asUser) : CLI;
+  const argv = [...(opts.prefix ?? []), process.execPath, '--import', 'tsx', entry, ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), {
       cwd: ROOT,
@@ -45,6 +54,19 @@ export function virtzone(args: readonly string[], opts: RunOptions = {}): Promis
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * An entry module, in a world-readable temp folder, that imports a module that drops to
+ * `user` and then the CLI: ES modules are all read and linked before any of them runs,
+ * and the first import runs first, so the CLI's code is read as root and runs as `user`.
+ */
+function dropPrivilegesEntry({ user, group }: { user: string; group: string }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vz-as-user-'));
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'drop.mjs'), `process.setgroups([]); process.setgid(${JSON.stringify(group)}); process.setuid(${JSON.stringify(user)});\n`);
+  writeFileSync(join(dir, 'entry.mjs'), `import './drop.mjs';\nimport ${JSON.stringify(pathToFileURL(CLI).href)};\n`);
+  return join(dir, 'entry.mjs');
 }
 
 export function json<T = any>(r: Run): T {

@@ -17,7 +17,7 @@ import { readSnapshots } from '../../partitioner/apply/snapshot.js';
 import { Inventory } from '../../partitioner/vm-targets/inventory.js';
 import { reconcilePlacement } from '../../partitioner/vm-targets/placement.js';
 import type { Plan } from '../../partitioner/plan/types.js';
-import type { LatestUse } from '../../partitioner/zones/state.js';
+import type { LatestUse } from '../../partitioner/zones/zone-states.js';
 import { config, prediction } from './helpers.js';
 
 const URI = `test://${resolve('test/fixtures/host.xml')}`;

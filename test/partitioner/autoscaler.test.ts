@@ -2,7 +2,8 @@
 // real Bitbrains traces with a step in load.
 import t from 'tap';
 import { decide, emptyMemory, type ScalerMemory, type ScalerVm, type ScalerZone } from '../../partitioner/autoscaler/decide.js';
-import { actionDirections, replay, type ReplayVm } from '../../partitioner/autoscaler/replay.js';
+import { actionDirections } from '../../partitioner/autoscaler/actions.js';
+import { replay, type ReplayVm } from './replay-world.js';
 import { listBitbrainsVms, readBitbrainsVm, cpuCoresInUse, memoryMiBInUse } from '../../core/trace/bitbrains.js';
 import { partition } from '../../partitioner/plan/partition.js';
 import type { Config } from '../../core/config/schema.js';

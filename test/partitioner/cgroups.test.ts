@@ -14,7 +14,7 @@ import {
   zoneLimits,
 } from '../../partitioner/cgroups/layout.js';
 import { detectCgroupSystem, ZonePartitions } from '../../partitioner/cgroups/partitions.js';
-import { ensureZonePartitions } from '../../partitioner/cgroups/zones.js';
+import { ensureZonePartitions } from '../../partitioner/cgroups/zone-limits.js';
 import { config } from './helpers.js';
 
 t.test('partition path -> cgroupfs directory, as libvirt maps it without systemd', async (t) => {

@@ -11,12 +11,14 @@ import { AuditLog } from '../../core/store/audit.js';
 import { partition } from '../../partitioner/plan/partition.js';
 import { capacityOf } from '../../partitioner/plan/capacity.js';
 import { ZoneAutoscaler } from '../../partitioner/autoscaler/routine.js';
+import type { Ticker } from '../../core/ticker.js';
 import { detectCgroupSystem, ZonePartitions } from '../../partitioner/cgroups/partitions.js';
-import { ensureZonePartitions } from '../../partitioner/cgroups/zones.js';
+import { ensureZonePartitions } from '../../partitioner/cgroups/zone-limits.js';
 import { Inventory } from '../../partitioner/vm-targets/inventory.js';
 import { membershipOf } from '../../partitioner/vm-targets/membership.js';
-import { planDiff, registerZoneGauges, zoneRows, allocationsOf } from '../../partitioner/surfaces/zones.js';
-import type { LatestUse } from '../../partitioner/zones/state.js';
+import { planDiff, registerZoneGauges, zoneRows } from '../../partitioner/views/zone-view.js';
+import { allocationsOf } from '../../partitioner/plan/zone-allocations.js';
+import type { LatestUse } from '../../partitioner/zones/zone-states.js';
 import { config, prediction } from './helpers.js';
 
 const URI = `test://${resolve('test/fixtures/host.xml')}`;
@@ -154,7 +156,7 @@ t.test('reconfigure (a reload): the next tick uses the new config; enabled and i
   const cfg = config({ autoscaler: { intervalSeconds: 30, enabled: true } });
   const plan = partition([], capacityOf(await host.nodeInfo(), cfg), cfg);
   const scaler = new ZoneAutoscaler({ host, config: cfg, latestUse: () => new Map() }, plan);
-  const timer = () => (scaler as unknown as { timer: NodeJS.Timeout | null }).timer;
+  const timer = () => (scaler as unknown as { ticker: Ticker | null }).ticker;
   scaler.start();
   const first = timer();
   t.ok(first, 'ticking');

@@ -1,7 +1,7 @@
 // Mapping rules and admission arithmetic, pure.
 import t from 'tap';
 import { admit, candidateZones, expectedCharge, expectedRoom, room, type ZoneCapacity } from '../../router/placement/admission.js';
-import { useRatioOf } from '../../partitioner/zones/state.js';
+import { useRatioOf } from '../../partitioner/zones/zone-states.js';
 import { mapToZone } from '../../router/placement/mapping.js';
 
 const classes = ['gold', 'silver', 'bronze'];

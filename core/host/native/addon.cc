@@ -8,6 +8,7 @@
 #include "connection.h"
 #include "errors.h"
 #include "event_loop.h"
+#include "open.h"
 
 namespace vz {
 

@@ -6,8 +6,9 @@ import { Registry } from 'prom-client';
 import { openDatabase } from '../../core/store/open.js';
 import { AuditLog } from '../../core/store/audit.js';
 import { partition } from '../../partitioner/plan/partition.js';
-import { buildZoneStates } from '../../partitioner/zones/state.js';
-import { allocationsOf, planDiff, registerZoneGauges, zoneRows } from '../../partitioner/surfaces/zones.js';
+import { buildZoneStates } from '../../partitioner/zones/zone-states.js';
+import { planDiff, registerZoneGauges, zoneRows } from '../../partitioner/views/zone-view.js';
+import { allocationsOf } from '../../partitioner/plan/zone-allocations.js';
 import { config, prediction, vm } from './helpers.js';
 
 t.test('audit table: append, query, survives reopening, rejects a bad result', async (t) => {

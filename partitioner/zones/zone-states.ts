@@ -1,4 +1,4 @@
-// ZoneState[] for the router and the surfaces: a pure join of the current plan (zone
+// ZoneState[] for the router and the views: a pure join of the current plan (zone
 // allocations, possibly moved by the auto-scaler since), the domains and their latest
 // use, and the auto-scaler's exhausted flags.
 import { GENERAL_ZONE_NAME, partitionOf, type ZoneState } from '../../core/model/types.js';

@@ -103,10 +103,6 @@ export function planDiff(current: Readonly<Record<string, Resources>>, next: Pla
   return { zones, vms: next.changes, summary, warnings: next.warnings };
 }
 
-export function allocationsOf(plan: Pick<Plan, 'zones'>): Record<string, Resources> {
-  return Object.fromEntries(plan.zones.map((z) => [z.name, { ...z.allocation }]));
-}
-
 const MIB = 1024 * 1024;
 
 /**

@@ -2,7 +2,7 @@
 // limits from its allocation and its members, and makes the partitions exist.
 import type { Config } from '../../core/config/schema.js';
 import type { Resources } from '../plan/types.js';
-import type { ZoneMember } from '../zones/state.js';
+import type { ZoneMember } from '../zones/zone-states.js';
 import { zoneLimits, type ZoneLimits } from './layout.js';
 import type { PartitionReport, ZonePartitions } from './partitions.js';
 

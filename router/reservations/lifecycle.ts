@@ -1,0 +1,208 @@
+// A reservation's life: created by a placement, bound to its domain (confirmed by the
+// caller, or by the daemon once it started the domain), fulfilled when the zone monitor
+// counts the domain in its zone, released by the caller, expired at its TTL, pruned a
+// week after it ended. Every change runs in a transaction; what to reserve is decided
+// elsewhere (placement/decide.ts).
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { HostAdapter } from '../../core/host/types.js';
+import type { ZoneState } from '../../core/model/types.js';
+import type { AppReservations, ChargedTotals } from '../placement/decide.js';
+import { virtzoneMetadata } from '../placement/create-domain.js';
+import { placedAnswer } from '../placement/placed-answer.js';
+import { refused, type ReservationResult } from '../placement/results.js';
+import type { Reservation, ReservationStore, ZoneTotals } from './store.js';
+
+/** ended reservations, and the idempotency keys on them, are kept this long */
+export const ENDED_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+/** What a placement reserves; the lifecycle fills in the id, state and times. */
+export interface NewReservation {
+  zone: string;
+  chargeZone: string;
+  tenant: string;
+  app: string;
+  priority: string | null;
+  name: string | null;
+  vcpus: number;
+  memoryMiB: number;
+  /** the overflow grant's probability; null: admitted without overflow */
+  probability: number | null;
+  idempotencyKey: string;
+  bodyHash: string;
+  ttlMs: number;
+  /**
+   * store the answer with the key now (a plain placement); false while a domain is still
+   * to be created (a retry is told "in progress" until bindCreated stores it)
+   */
+  answerNow: boolean;
+}
+
+/** The reservations a decision reads, inside the transaction that records it. */
+export interface ChargeSnapshot {
+  totals: ReadonlyMap<string, ChargedTotals>;
+  byApp: AppReservations[];
+  /** unix ms when the first active reservation charged to the asked zone runs out */
+  earliestExpiry: number | null;
+}
+
+export interface ReservationLifecycleOptions {
+  store: ReservationStore;
+  /** tags confirmed domains; absent: confirm binds without checking or tagging */
+  host?: HostAdapter;
+  now: () => number;
+  logger?: Logger;
+}
+
+export class ReservationLifecycle {
+  constructor(private readonly o: ReservationLifecycleOptions) {}
+
+  get store(): ReservationStore {
+    return this.o.store;
+  }
+
+  /** Bound reservations whose domain the zone monitor now counts in its zone are fulfilled. Inside a transaction. */
+  fulfillBound(zones: readonly ZoneState[], now: number): void {
+    this.o.store.fulfillBound(() => vmsByZone(zones), now);
+  }
+
+  /** What a decision for `zone` reads of the reservations. Inside the transaction that records it. */
+  chargeSnapshot(zone: string, withApps: boolean, now: number): ChargeSnapshot {
+    const { store } = this.o;
+    return { totals: store.totals(), byApp: withApps ? store.activeByApp() : [], earliestExpiry: store.earliestExpiry(zone, now) };
+  }
+
+  /** Records a placement's reservation. Inside the transaction that decided it. */
+  create(n: NewReservation, now: number): Reservation {
+    const r: Reservation = {
+      id: uuidv7(now),
+      zone: n.zone,
+      chargeZone: n.chargeZone,
+      tenant: n.tenant,
+      app: n.app,
+      priority: n.priority,
+      name: n.name,
+      vcpus: n.vcpus,
+      memoryMiB: n.memoryMiB,
+      overflow: n.probability !== null,
+      probability: n.probability,
+      state: 'reserved',
+      domain: null,
+      idempotencyKey: n.idempotencyKey,
+      bodyHash: n.bodyHash,
+      response: null,
+      createdAt: now,
+      expiresAt: now + n.ttlMs,
+      endedAt: null,
+    };
+    if (n.answerNow) r.response = JSON.stringify(placedAnswer(r));
+    this.o.store.insert(r);
+    return r;
+  }
+
+  get(id: string): ReservationResult {
+    const r = this.o.store.get(id);
+    return r ? { kind: 'reservation', reservation: r } : refused('not-found', `no reservation ${id}`, 'id');
+  }
+
+  /** Binds a reservation to the domain the caller created (tagging it so the zone monitor counts it in its zone). */
+  async confirm(id: string, domain: string): Promise<ReservationResult> {
+    const { store, now } = this.o;
+    const r = store.get(id);
+    if (!r) return refused('not-found', `no reservation ${id}`, 'id');
+    const t = now();
+    if (r.state === 'bound' || r.state === 'fulfilled') {
+      if (r.domain === domain) return { kind: 'reservation', reservation: r };
+      return refused('conflict', `reservation ${id} is already bound to domain ${JSON.stringify(r.domain)}`, 'domain');
+    }
+    if (r.state !== 'reserved' || r.expiresAt <= t) {
+      return refused('conflict', `reservation ${id} is ${r.state === 'reserved' ? 'expired' : r.state}; place again`, 'id');
+    }
+    const host = this.o.host;
+    if (host) {
+      if (!host.isAlive()) return refused('host-unavailable', 'no connection to libvirt: cannot check the domain now');
+      const exists = (await host.listDomains()).some((d) => d.name === domain);
+      if (!exists) return refused('invalid', `no domain named ${JSON.stringify(domain)} on this host`, 'domain');
+      await host.setMetadata(domain, virtzoneMetadata({ zone: r.zone, tenant: r.tenant, app: r.app, reservationId: r.id }), { config: true });
+    }
+    const bound = store.transaction(() => {
+      const cur = store.get(id)!;
+      if (cur.state !== 'reserved' || cur.expiresAt <= now()) return cur;
+      store.bind(id, domain);
+      return store.get(id)!;
+    });
+    if (bound.domain !== domain) return refused('conflict', `reservation ${id} changed while confirming (now ${bound.state})`, 'id');
+    this.o.logger?.info(
+      { vm: domain, zone: r.zone, action: 'tag', why: `reservation ${id} confirmed`, before: null, after: { class: r.zone, tenant: r.tenant, app: r.app, reservation: id }, tagged: host !== undefined },
+      `${domain} bound to reservation ${id} in zone ${r.zone}`,
+    );
+    return { kind: 'reservation', reservation: bound };
+  }
+
+  /** Releases a reservation (idempotent: an ended one is reported as it is). */
+  release(id: string): ReservationResult {
+    const { store, now } = this.o;
+    const r = store.transaction(() => {
+      const t = now();
+      const cur = store.get(id);
+      if (!cur) return undefined;
+      if (cur.state === 'reserved' || cur.state === 'bound') store.end(id, cur.expiresAt <= t ? 'expired' : 'released', t);
+      return store.get(id);
+    });
+    if (!r) return refused('not-found', `no reservation ${id}`, 'id');
+    this.o.logger?.debug({ reservation: id, state: r.state }, 'reservation released');
+    return { kind: 'reservation', reservation: r };
+  }
+
+  /** Binds a reservation to the domain the daemon created for it and stores the answer for its key; false when it is no longer active. */
+  bindCreated(id: string, domain: string, answer: object): boolean {
+    const { store } = this.o;
+    return store.transaction(() => store.bind(id, domain, JSON.stringify(answer)));
+  }
+
+  /** Releases a placement that did not complete and forgets its key, so a retry is decided afresh. */
+  releaseUnfinished(id: string): void {
+    const { store, now } = this.o;
+    store.transaction(() => {
+      store.end(id, 'released', now());
+      store.forgetKey(id);
+    });
+  }
+
+  /**
+   * Periodic housekeeping: expire what ran out; delete reservations that ended more
+   * than a week ago (their idempotency keys go with them).
+   */
+  sweep(): { expired: number; pruned: number } {
+    const { store, now } = this.o;
+    return store.transaction(() => {
+      const t = now();
+      return { expired: store.expireDue(t), pruned: store.pruneEnded(t - ENDED_RETENTION_MS) };
+    });
+  }
+
+  /** Active reservations per charged zone (expired ones dropped first). */
+  totalsInForce(): Map<string, ZoneTotals> {
+    const { store, now } = this.o;
+    return store.transaction(() => {
+      store.expireDue(now());
+      return store.totals();
+    });
+  }
+}
+
+/**
+ * A UUIDv7 (RFC 9562): 48-bit unix ms, version 7, then random bits (taken from a v4
+ * UUID, whose variant bits are already right). Ids that grow with time are appended at
+ * the right edge of the primary-key index instead of dirtying a random page each.
+ */
+export function uuidv7(ms: number): string {
+  const t = (Math.max(0, Math.floor(ms)) % 2 ** 48).toString(16).padStart(12, '0');
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${randomUUID().slice(15)}`;
+}
+
+function vmsByZone(zones: readonly ZoneState[]): Map<string, Set<string>> {
+  const m = new Map<string, Set<string>>();
+  for (const z of zones) m.set(z.name, new Set(z.vms));
+  return m;
+}
