@@ -32,7 +32,6 @@ export class CliError extends Error {
 }
 
 export const usageError = (message: string): CliError => new CliError(message, ExitCode.USAGE);
-export const unreachableError = (message: string): CliError => new CliError(message, ExitCode.UNREACHABLE);
 
 /** Pretty JSON on stdout; NaN and Infinity print as null (JSON has neither). */
 export function printJson(value: unknown, out: NodeJS.WritableStream = process.stdout): void {

@@ -3,7 +3,7 @@
 // daemon's answers are free-form objects (GET /v1/plan, POST /v1/repartition), so every
 // field is read defensively: a part the daemon did not send is left out.
 import { fmtNum, renderTable } from './output.js';
-import type { ZoneDiffRow } from '../partitioner/views/zone-view.js';
+import type { ZoneDiffRow } from '../partitioner/index.js';
 
 
 interface VmChange {

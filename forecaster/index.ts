@@ -10,3 +10,8 @@ export { LstmForecaster } from './model/lstm/lstm.js';
 export { SeasonalNaive } from './model/seasonal-naive.js';
 export { predictAll, restoreModels } from './predict.js';
 export { ModelCheckpoints } from './checkpoint/checkpoint.js';
+export { type PredictionService } from './prediction-service.js';
+export { ForecastRoutine } from './routines/forecast-routine.js';
+export { predictionServiceOf } from './routines/prediction-service.js';
+export { toGrid } from './input/series.js';
+export { type TrainedForecast, trainForecast } from './train.js';

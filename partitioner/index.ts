@@ -28,3 +28,6 @@ export { renderPoolMember, templateSize } from './autoscaler/pool.js';
 export { buildZoneStates, type LatestUse, type ZoneMember } from './zones/zone-states.js';
 export { allocationsOf } from './plan/zone-allocations.js';
 export { zoneRows, planDiff, registerZoneGauges, zoneCondition, type ZoneRow, type PlanDiff } from './views/zone-view.js';
+export { runSystemctl } from './cgroups/partitions.js';
+export { type ZoneDiffRow } from './views/zone-view.js';
+export { USE_RATIO_MAX, USE_RATIO_MIN } from './zones/zone-states.js';

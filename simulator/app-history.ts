@@ -5,7 +5,7 @@
 // router.appHistoryDays before the start, in simulated time (the same convention as the
 // class history, history.ts) — never anything the VM will replay. VMs the simulation runs
 // do not add to it (the daemon's would: this is the conservative side).
-import { addSample, appKey, appProfileOf, emptyHistogram, type AppProfile } from '../router/placement/app-profile.js';
+import { addSample, appKey, appProfileOf, emptyHistogram, type AppProfile } from '../router/index.js';
 import type { Scenario } from './scenario.js';
 import type { VmSpec, Workload } from './stream.js';
 import { DAY_STEPS, type TracePool } from './trace-pool.js';

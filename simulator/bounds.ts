@@ -19,7 +19,7 @@
 import type { Config } from '../core/config/schema.js';
 import { GENERAL_ZONE_NAME } from '../core/model/types.js';
 import { capacityOf } from '../partitioner/index.js';
-import type { AppProfile } from '../router/placement/app-profile.js';
+import type { AppProfile } from '../router/index.js';
 import { appOf } from './app-history.js';
 import { MetricsRecorder } from './metrics.js';
 import type { Scenario } from './scenario.js';

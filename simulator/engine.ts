@@ -5,7 +5,7 @@
 // the hypervisor is replaced (world.ts).
 import { GENERAL_ZONE_NAME } from '../core/model/types.js';
 import { capacityOf } from '../partitioner/index.js';
-import type { AppProfile } from '../router/placement/app-profile.js';
+import type { AppProfile } from '../router/index.js';
 import { SimulatedAutoscaler } from './autoscale.js';
 import type { ClassForecaster } from './forecast.js';
 import { cloneHistory, type ClassHistory } from './history.js';

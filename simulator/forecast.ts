@@ -6,10 +6,7 @@
 // 'baselines' trains seasonal_naive, last_window and ETS (about a second); 'lstm' adds
 // the LSTM, and selection keeps it where it wins on the validation week.
 import type { Horizon, LoadPrediction } from '../core/model/types.js';
-import type { LoadSeries } from '../forecaster/input/series.js';
-import type { Forecaster } from '../forecaster/model/forecaster.js';
-import { trainForecast, type TrainedForecast } from '../forecaster/train.js';
-import { predictAll } from '../forecaster/predict.js';
+import { predictAll, trainForecast, type Forecaster, type LoadSeries, type TrainedForecast } from '../forecaster/index.js';
 import type { ModelChoice } from './scenario.js';
 
 export interface TrainSummary {

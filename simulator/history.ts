@@ -4,7 +4,7 @@
 // collector could never measure more); during the simulation the engine appends each
 // class's measured use step by step — so the forecaster sees membership change exactly
 // as it would on a real host, and nothing of the future.
-import type { LoadSeries } from '../forecaster/input/series.js';
+import type { LoadSeries } from '../forecaster/index.js';
 import { DAY_STEPS, STEP_SECONDS, type TracePool } from './trace-pool.js';
 import { useAt, type Workload } from './stream.js';
 import type { Scenario } from './scenario.js';

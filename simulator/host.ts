@@ -6,8 +6,7 @@
 // by the world model (world.ts).
 import type { Config } from '../core/config/schema.js';
 import { GENERAL_ZONE_NAME } from '../core/model/types.js';
-import type { Resources, VmView } from '../partitioner/index.js';
-import type { Plan } from '../partitioner/plan/types.js';
+import type { Resources, VmView, Plan } from '../partitioner/index.js';
 import { PendingReservations } from './reservations.js';
 import { useAt, type VmSpec, type Workload } from './stream.js';
 import { DAY_STEPS, STEP_SECONDS, type TracePool } from './trace-pool.js';

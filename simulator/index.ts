@@ -3,12 +3,13 @@
 // trace reader (trace-pool) and the forecaster's training (forecast).
 export { simulate, tracePool, summarizeWorkload, type SimulateOptions, type SimulateProgress, type SimulationResult, type WorkloadSummary } from './simulate.js';
 export { runPolicy, HOST_POOL, type EngineInput, type PolicyRun, type TimelineHour, type ZonePoint } from './engine.js';
-export { makeScenario, parseMix, describeScenario, substepsOf, DEFAULT_SCENARIO, POLICIES, ScenarioError, type Scenario, type PolicyName, type ModelChoice } from './scenario.js';
+export { makeScenario, withOverrides, parseMix, describeScenario, substepsOf, DEFAULT_SCENARIO, POLICIES, ScenarioError, type Scenario, type PolicyName, type ModelChoice } from './scenario.js';
 export { generateWorkload, rateAt, startIndexOf, type VmSpec, type Workload } from './stream.js';
 export { loadTracePool, provisionedAt, valueAt, STEP_SECONDS, WEEK_STEPS, DAY_STEPS, type TracePool, type TraceSource, type TraceVmSeries } from './trace-pool.js';
 export { buildClassHistory, classSeries, type ClassHistory } from './history.js';
 export { DaemonForecaster, trainedForecaster, type ClassForecaster, type TrainSummary } from './forecast.js';
 export { deliver, zoneCpu, type WorldVm, type Delivered, type ZoneCpuMode } from './world.js';
 export { MetricsRecorder, violated, weightedShare, slackOf, perVmDay, rate, SLO_TOLERANCE, type PolicyMetrics, type ClassMetrics } from './metrics.js';
-export { policyJson, checkGoals, comparisonTable, perClassTable, goalLines, type GoalCheck } from './report.js';
+export { policyJson, checkGoals, comparisonTable, perClassTable, goalLines, boundsTable, type GoalCheck } from './report.js';
 export { renderPlot } from './plot.js';
+export { loadReplaySeries, replayClock, replayHost } from './replay-host.js';

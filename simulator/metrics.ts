@@ -9,12 +9,10 @@
 //     every step (an allocation-weighted mean), per resource and their mean;
 //   - resize actions per VM per day: VM resize steps (vCPU, balloon) plus zone
 //     resizes (auto-scaler transfers, re-partition changes), over the VM-days simulated.
-import { priorityWeight } from '../router/overflow/policy.js';
+import type { Resources } from '../core/model/types.js';
+import { priorityWeight } from '../router/index.js';
 
-export interface Resources {
-  cpuCores: number;
-  memoryMiB: number;
-}
+export type { Resources };
 
 /** A VM-step counts as violated when it got less than (1 - SLO_TOLERANCE) of its demand. */
 export const SLO_TOLERANCE = 0.01;

@@ -2,7 +2,7 @@
 // derived from the one --seed, so adding draws to one part (say, the overflow manager)
 // never shifts another (the request stream): the same seed gives the same workload for
 // every policy, and the same numbers run after run.
-import { mulberry32, type Rng } from '../router/overflow/rng.js';
+import { mulberry32, type Rng } from '../router/index.js';
 
 export type { Rng };
 

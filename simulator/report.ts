@@ -54,7 +54,7 @@ export interface GoalCheck {
 
 const pct = (x: number, d = 1) => `${(x * 100).toFixed(d)}%`;
 
-/** Issue 7's "What it must show", checked on the runs at hand. */
+/** The simulator's goals, checked on the runs at hand. */
 export function checkGoals(runs: readonly Pick<PolicyRun, 'policy' | 'rejectionRate' | 'sloViolation' | 'slack'>[]): GoalCheck[] {
   const by = new Map(runs.map((r) => [r.policy, r]));
   const reactive = by.get('reactive');

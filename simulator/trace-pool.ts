@@ -5,7 +5,7 @@
 // a shift in weeks), so time of day and day of week stay aligned with the simulation.
 import { listBitbrainsVms, readBitbrainsVm, cpuCoresInUse, memoryMiBInUse, vmNameOf } from '../core/trace/bitbrains.js';
 import { ROLLUP_SECONDS } from '../core/model/types.js';
-import { toGrid } from '../forecaster/input/series.js';
+import { toGrid } from '../forecaster/index.js';
 
 export const STEP_SECONDS = ROLLUP_SECONDS;
 export const WEEK_STEPS = (7 * 86_400) / STEP_SECONDS;

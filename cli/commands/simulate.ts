@@ -11,9 +11,23 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, loadConfigFile } from '../../core/config/load.js';
-import { DEFAULT_SCENARIO, makeScenario, parseMix, POLICIES, ScenarioError, withOverrides, type PolicyName, type Scenario } from '../../simulator/scenario.js';
-import { boundsTable, checkGoals, comparisonTable, goalLines, perClassTable, policyJson } from '../../simulator/report.js';
-import type { SimulateProgress } from '../../simulator/simulate.js';
+import {
+  boundsTable,
+  checkGoals,
+  comparisonTable,
+  DEFAULT_SCENARIO,
+  goalLines,
+  makeScenario,
+  parseMix,
+  perClassTable,
+  policyJson,
+  POLICIES,
+  ScenarioError,
+  withOverrides,
+  type PolicyName,
+  type Scenario,
+  type SimulateProgress,
+} from '../../simulator/index.js';
 import { printJson, printTable, usageError } from '../output.js';
 
 interface SimulateCliOptions {
@@ -152,8 +166,7 @@ export function registerSimulate(program: Command): void {
       }
       // loaded here, not at startup: the engine pulls in the forecaster (and tfjs), which
       // no other command and no bad-option error should pay for
-      const { simulate } = await import('../../simulator/simulate.js');
-      const { renderPlot } = await import('../../simulator/plot.js');
+      const { simulate, renderPlot } = await import('../../simulator/index.js');
       const progress = opts.quiet ? undefined : progressPrinter();
       let result;
       try {

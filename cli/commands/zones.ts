@@ -2,12 +2,9 @@
 // state, highest priority first (GET /v1/zones, or /v1/zones/{zone}).
 import type { Command } from 'commander';
 import { addConnectionOptions, DaemonClient, type ConnectionOptions } from '../client.js';
+import type { Resources } from '../../core/model/types.js';
 import { fmtNum, printJson, renderTable } from '../output.js';
 
-interface Resources {
-  cpuCores: number;
-  memoryMiB: number;
-}
 
 /** One zone as GET /v1/zones answers (router/schemas/reads.ts ZoneView). */
 export interface ZoneReply {

@@ -1,5 +1,14 @@
 // Domain records shared by the collector, store, forecaster, partitioner and router.
 
+/** An amount of the two resources a zone divides: CPU in cores, memory in MiB. */
+export interface Resources {
+  cpuCores: number;
+  memoryMiB: number;
+}
+
+export type Resource = keyof Resources;
+export const RESOURCES: readonly Resource[] = ['cpuCores', 'memoryMiB'];
+
 /** One collector observation of one VM (rates from deltas between ticks). */
 export interface VmSample {
   vm: string; // domain name
@@ -61,7 +70,7 @@ export function partitionOf(zone: string): string {
 }
 
 /**
- * A zone as the router and the surfaces see it at one moment: its allocation (from
+ * A zone as the router and the operator views see it at one moment: its allocation (from
  * the current plan), what its member VMs are provisioned with and actually use, and
  * whether the auto-scaler has run out of options for it.
  */
@@ -70,13 +79,13 @@ export interface ZoneState {
   /** 0 = highest priority; 'general' comes after every class */
   rank: number;
   partition: string;
-  allocation: { cpuCores: number; memoryMiB: number };
+  allocation: Resources;
   /** sum of member VMs' provisioned vCPUs and memory */
-  provisioned: { cpuCores: number; memoryMiB: number };
+  provisioned: Resources;
   /** latest measured use of the member VMs */
-  used: { cpuCores: number; memoryMiB: number };
+  used: Resources;
   /** forecast peak over the planning horizon, when a forecast exists */
-  forecastPeak?: { cpuCores: number; memoryMiB: number };
+  forecastPeak?: Resources;
   /**
    * what the class's VMs use of what they are provisioned with: a high quantile over the
    * running members of use/provisioned, in [0.1, 1]; absent when no member has a use
@@ -84,7 +93,7 @@ export interface ZoneState {
    */
   useRatio?: { cpu: number; memory: number };
   /** provisioned size of running members that have no use sample yet (they count at their expected use) */
-  unmeasured?: { cpuCores: number; memoryMiB: number };
+  unmeasured?: Resources;
   vms: string[];
   exhausted: boolean;
 }

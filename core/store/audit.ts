@@ -138,7 +138,3 @@ export class AuditLog {
     return out;
   }
 }
-
-export function openAudit(db: Database): AuditLog {
-  return new AuditLog(db);
-}

@@ -4,15 +4,15 @@
 // arithmetic itself is in rollup.ts.
 import { ROLLUP_SECONDS, type Rollup, type VmSample } from '../model/types.js';
 import type { Db } from './open.js';
-import { BucketAccumulator, bucketOf, type UsagePoint } from './rollup.js';
+import { BucketAccumulator, bucketOf, type RollupSource, type UsagePoint } from './rollup.js';
+
+export type { RollupSource };
 import type { SeriesKeys } from './series-keys.js';
 import { sqlNumber } from './sql-values.js';
 import { PreparedStatements } from './statements.js';
 import type { VmObservation } from './vm-repository.js';
 
 /** Where history came from: the collector on this host, or an imported trace. */
-export type RollupSource = 'collector' | 'import';
-
 /** The bucket of one collector tick, between its transaction and its commit. */
 export interface TickBucket {
   bucket: number;

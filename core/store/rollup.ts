@@ -3,6 +3,9 @@
 // group sums that class (tenant, app) series are built from. Pure: no SQL here.
 import { GENERAL_ZONE_NAME, ROLLUP_SECONDS, type Rollup } from '../model/types.js';
 
+/** Where a rollup came from: the collector's own ticks, or an imported trace. */
+export type RollupSource = 'collector' | 'import';
+
 /** What one VM (or one group at one tick) used at one instant. null = not measured. */
 export interface UsagePoint {
   cpuCores: number | null;

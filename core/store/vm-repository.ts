@@ -3,7 +3,7 @@
 // collector updates a VM every tick, so each VM's id and last known size are cached.
 import type { VmSample } from '../model/types.js';
 import type { Db } from './open.js';
-import type { RollupSource } from './rollup-writer.js';
+import type { RollupSource } from './rollup.js';
 import { sqlNumber } from './sql-values.js';
 import { PreparedStatements } from './statements.js';
 

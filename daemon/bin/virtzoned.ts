@@ -51,7 +51,7 @@ function loadConfig(flags: Flags): Config {
 
 async function demoOpenHost(dir: string, speed: number, log: Logger) {
   if (!(speed > 0)) throw new ConfigError(`--demo-speed: value ${speed} is invalid: expected a positive number`, 'demo-speed');
-  const { loadReplaySeries, replayClock, replayHost } = await import('../../simulator/replay-host.js');
+  const { loadReplaySeries, replayClock, replayHost } = await import('../../simulator/index.js');
   const { openHost } = await import('../../core/host/libvirt-host.js');
   const series = await loadReplaySeries(dir);
   const clock = replayClock(series, speed, Date.now());

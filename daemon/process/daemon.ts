@@ -11,30 +11,10 @@ import { HostSupervisor } from '../../core/host/supervisor.js';
 import { supervisedHost } from '../../core/host/supervised-host.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import type { OpenHostOptions } from '../../core/host/libvirt-host.js';
-import { Collector } from '../../collector/collector.js';
-import { CollectorRoutine } from '../../collector/routine.js';
-import {
-  allocationsOf,
-  applyPlan,
-  capacityOf,
-  ensureZonePartitions,
-  FloorsExceedCapacityError,
-  limitsForZones,
-  checkFloors,
-  detectCgroupSystem,
-  Inventory,
-  partition,
-  planDiff,
-  ZoneAutoscaler,
-  ZonePartitions,
-  type InventoryVm,
-  type LatestUse,
-  type Plan,
-  type Resources,
-} from '../../partitioner/index.js';
-import { runSystemctl } from '../../partitioner/cgroups/partitions.js';
+import { Collector, CollectorRoutine } from '../../collector/index.js';
+import { allocationsOf, applyPlan, capacityOf, checkFloors, detectCgroupSystem, ensureZonePartitions, FloorsExceedCapacityError, Inventory, limitsForZones, partition, planDiff, runSystemctl, ZoneAutoscaler, ZonePartitions, type InventoryVm, type LatestUse, type Plan, type Resources } from '../../partitioner/index.js';
 import { AppProfileCache, buildServer, listenApi, ProblemError, type ApiListeners, type VirtzoneServer } from '../../router/index.js';
-import type { PredictionService } from '../../forecaster/prediction-service.js';
+import type { PredictionService } from '../../forecaster/index.js';
 import { createPredictionService } from './prediction-service.js';
 import { ROLLUP_SECONDS, type ZoneState } from '../../core/model/types.js';
 import { readAppUseBuckets } from '../../core/store/app-use-reader.js';

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../core/config/schema.js';
 import { openHost } from '../../core/host/libvirt-host.js';
 import { Store } from '../../core/store/store.js';
-import { Collector } from '../../collector/collector.js';
+import { Collector } from '../../collector/index.js';
 
 export async function runOnce(config: Config, log: Logger): Promise<number> {
   let host;

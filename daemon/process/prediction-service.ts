@@ -4,10 +4,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/store.js';
-import type { PredictionService } from '../../forecaster/prediction-service.js';
-import { ForecastRoutine } from '../../forecaster/routines/forecast-routine.js';
-import { ModelCheckpoints } from '../../forecaster/checkpoint/checkpoint.js';
-import { predictionServiceOf } from '../../forecaster/routines/prediction-service.js';
+import { ForecastRoutine, ModelCheckpoints, predictionServiceOf, type PredictionService } from '../../forecaster/index.js';
 
 export function createPredictionService(store: Store, config: Config, log: Logger): PredictionService {
   const routine = new ForecastRoutine({

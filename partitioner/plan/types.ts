@@ -1,13 +1,9 @@
 // Records of a partition plan: what the host can give (capacity), what each class
 // asks for (demand), what each zone gets (allocation) and what changes per VM.
 
-export interface Resources {
-  cpuCores: number;
-  memoryMiB: number;
-}
-
-export type Resource = keyof Resources;
-export const RESOURCES: readonly Resource[] = ['cpuCores', 'memoryMiB'];
+import type { Resource, Resources } from '../../core/model/types.js';
+export { RESOURCES } from '../../core/model/types.js';
+export type { Resource, Resources };
 
 /** Where a class's demand came from. */
 export type DemandSource = 'forecast' | 'fallback' | 'floor';

@@ -1,12 +1,10 @@
 // Overflow policies: what to do with a request that its zone — and what the
 // auto-scaler could still free for it — cannot take. Pure functions of their input
 // (the random draw is an argument), so they are tested and simulated without a server.
+import type { Resources } from '../../core/model/types.js';
 import type { Rng } from './rng.js';
 
-export interface Resources {
-  cpuCores: number;
-  memoryMiB: number;
-}
+export type { Resources };
 
 export interface OverflowInput {
   /** zone the request maps to */

@@ -7,7 +7,7 @@
 // store builds it with one GROUP BY (weeks of rollups never cross into JavaScript one
 // row at a time), and the quantile read from it is at most one bucket high — the
 // conservative side. Pure: histograms in, profiles out.
-import { USE_RATIO_MAX, USE_RATIO_MIN } from '../../partitioner/zones/zone-states.js';
+import { USE_RATIO_MAX, USE_RATIO_MIN } from '../../partitioner/index.js';
 
 export { appKey } from '../../core/model/app-key.js';
 

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { GENERAL_ZONE_NAME } from '../../core/model/types.js';
-import { zoneCondition } from '../../partitioner/views/zone-view.js';
+import { zoneCondition } from '../../partitioner/index.js';
 import type { RouterContext } from '../context.js';
 import { notFound } from '../problem.js';
 import { problemResponses } from '../schemas/common.js';

@@ -6,7 +6,6 @@ import type { Resources } from '../overflow/policy.js';
 import { RESERVATION_MIGRATIONS } from './schema.js';
 
 export type ReservationState = 'reserved' | 'bound' | 'fulfilled' | 'released' | 'expired';
-export const ACTIVE_STATES: readonly ReservationState[] = ['reserved', 'bound'];
 
 export interface Reservation {
   id: string;

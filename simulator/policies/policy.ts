@@ -4,7 +4,7 @@
 // which overflow policy). The step loop (steps.ts) calls these hooks and nothing else
 // policy-specific.
 import type { Config } from '../../core/config/schema.js';
-import type { AppProfile } from '../../router/placement/app-profile.js';
+import type { AppProfile } from '../../router/index.js';
 import type { ClassForecaster } from '../forecast.js';
 import type { ClassHistory } from '../history.js';
 import type { SimulatedHost } from '../host.js';
