@@ -7,16 +7,8 @@ import type { Store, TickWrite } from '../core/store/store.js';
 import { collectSamples, NO_MEMBERSHIP, type StatsSnapshot, type VmMembership } from './sample.js';
 import { parseZoneMetadata, MetadataError } from '../core/host/metadata.js';
 import { HostUnavailableError } from '../core/host/errors.js';
+import { silentLog, type Log } from '../core/log.js';
 
-/** The logging the collector needs (pino's Logger fits). */
-export interface CollectorLog {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLog: CollectorLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 export interface CollectorOptions {
   /**
@@ -25,7 +17,7 @@ export interface CollectorOptions {
    */
   host: () => HostAdapter | null | undefined;
   store: Pick<Store, 'recordTick'>;
-  log?: CollectorLog;
+  log?: Log;
   /** wall clock in unix ms (injected by tests) */
   clock?: () => number;
 }
@@ -48,7 +40,7 @@ export interface TickReport {
 export class Collector {
   private readonly getHost: () => HostAdapter | null | undefined;
   private readonly store: Pick<Store, 'recordTick'>;
-  private readonly log: CollectorLog;
+  private readonly log: Log;
   private readonly clock: () => number;
   private prev = new Map<string, StatsSnapshot>(); // by domain name
   private readonly membership = new Map<string, VmMembership>(); // by uuid

@@ -1,26 +1,13 @@
 // Runs the collector every collect.intervalSeconds, and the store's retention every few
 // ticks. A failed tick is logged and the next one runs on schedule: nothing thrown by a
-// tick or by retention leaves the loop. Ticks never overlap (the next one is scheduled
-// when the current one ends) and stay on the interval grid (a slow tick skips slots
-// rather than drifting).
-import type { Collector, CollectorLog, TickReport } from './collector.js';
+// tick or by retention leaves the loop. The loop is a grid-cadence ticker: ticks never
+// overlap and stay on the interval grid (a slow tick skips slots rather than drifting).
+import type { Collector, TickReport } from './collector.js';
+import { silentLog, type Log } from '../core/log.js';
 import type { RetentionResult, Store } from '../core/store/store.js';
-import { silentLog } from './collector.js';
+import { realTimer, startTicker, type Ticker, type Timer } from '../core/ticker.js';
 
-/** setTimeout/clearTimeout, injectable so tests drive time. */
-export interface Timer {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimer: Timer = {
-  setTimeout: (fn, ms) => {
-    const h = setTimeout(fn, ms);
-    h.unref?.();
-    return h;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export type { Timer } from '../core/ticker.js';
 
 export interface CollectorRoutineOptions {
   collector: Pick<Collector, 'tick'>;
@@ -28,7 +15,8 @@ export interface CollectorRoutineOptions {
   /** retention runs after every `retentionEveryTicks` ticks (0 = never); default ~ every 5 min */
   store?: Pick<Store, 'runRetention'>;
   retentionEveryTicks?: number;
-  log?: CollectorLog;
+  log?: Log;
+  /** default realTimer: a pending tick does not hold the process open */
   timer?: Timer;
   clock?: () => number;
   onTick?: (r: TickReport) => void;
@@ -36,16 +24,14 @@ export interface CollectorRoutineOptions {
 }
 
 export class CollectorRoutine {
-  private handle: unknown = null;
+  private ticker: Ticker | null = null;
   private running = false;
-  private stopped = true;
   private ticks = 0;
   private consecutiveFailures = 0;
-  private inFlight: Promise<void> | null = null;
   private intervalMs: number;
   private readonly timer: Timer;
   private readonly clock: () => number;
-  private readonly log: CollectorLog;
+  private readonly log: Log;
   private retentionEvery: number;
 
   constructor(private readonly opts: CollectorRoutineOptions) {
@@ -66,11 +52,7 @@ export class CollectorRoutine {
     if (seconds * 1000 === this.intervalMs) return;
     this.intervalMs = seconds * 1000;
     if (this.opts.store && this.opts.retentionEveryTicks === undefined) this.retentionEvery = Math.max(1, Math.round(300 / seconds));
-    if (this.handle !== null) {
-      this.timer.clearTimeout(this.handle);
-      this.handle = null;
-      this.schedule(0);
-    }
+    this.ticker?.setIntervalMs(this.intervalMs);
   }
 
   get failuresInARow(): number {
@@ -79,30 +61,26 @@ export class CollectorRoutine {
 
   /** Starts ticking: the first tick runs right away. */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
+    if (this.ticker) return;
+    this.ticker = startTicker({
+      name: 'collector',
+      intervalMs: this.intervalMs,
+      cadence: 'grid',
+      timer: this.timer,
+      clock: this.clock,
+      log: this.log,
+      tick: () => this.runOnce(),
+    });
   }
 
   /** Stops the loop and waits for a tick in progress to end. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.handle !== null) this.timer.clearTimeout(this.handle);
-    this.handle = null;
-    await this.inFlight;
+    const ticker = this.ticker;
+    this.ticker = null;
+    await ticker?.stop();
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.handle = this.timer.setTimeout(() => {
-      this.handle = null;
-      this.inFlight = this.runOnce().finally(() => {
-        this.inFlight = null;
-      });
-    }, delayMs);
-  }
-
-  /** One tick (and retention when due); never rejects. Then schedules the next. */
+  /** One tick (and retention when due); never rejects. The ticker schedules the next. */
   async runOnce(): Promise<void> {
     if (this.running) return;
     this.running = true;
@@ -123,8 +101,6 @@ export class CollectorRoutine {
     this.ticks++;
     if (this.retentionEvery > 0 && this.ticks % this.retentionEvery === 0) this.retention();
     this.running = false;
-    const elapsed = this.clock() - startedAt;
-    this.schedule(Math.max(0, this.intervalMs - (elapsed % this.intervalMs)));
   }
 
   private retention(): RetentionResult | null {

@@ -2,7 +2,7 @@
 // tests pass small real implementations over real data. Every provider is async so a
 // provider may cache, query SQLite or ask libvirt as it sees fit.
 import type { Database } from 'better-sqlite3';
-import type { Logger } from 'pino';
+import type { Logger } from '../core/log.js';
 import type { Config } from '../core/config/schema.js';
 import type { HostAdapter } from '../core/host/types.js';
 import type { LoadPrediction, Rollup, ZoneState } from '../core/model/types.js';

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { HostAdapter, HostEvent } from './types.js';
 import { HostUnavailableError } from './errors.js';
 import { openHost, type OpenHostOptions } from './libvirt-host.js';
+import type { Log } from '../log.js';
 
 export type SupervisorState = 'connecting' | 'connected' | 'waiting' | 'closed';
 
@@ -23,12 +24,7 @@ export interface HostSupervisorOptions {
   open?: (uri: string, opts: OpenHostOptions) => Promise<HostAdapter>;
   /** source of randomness for jitter, in [0, 1) */
   random?: () => number;
-  log?: SupervisorLog;
-}
-
-export interface SupervisorLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
+  log?: Log;
 }
 
 export interface SupervisorEvents {

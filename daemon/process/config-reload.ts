@@ -4,6 +4,7 @@
 // value and a warning names them, so what `virtzone status` shows is what is in effect.
 import { ConfigError } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
+import type { Log } from '../../core/log.js';
 
 /** Keys read once at start; a change in the file waits for a restart. */
 export const RESTART_ONLY_KEYS: readonly string[] = [
@@ -25,12 +26,6 @@ export const RESTART_ONLY_KEYS: readonly string[] = [
   'api.bodyLimitBytes',
 ];
 
-export interface ReloadLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
 export interface ConfigReloaderOptions {
   /** Reads and validates the file (with command-line overrides applied); throws ConfigError. */
   load: () => Config;
@@ -38,7 +33,7 @@ export interface ConfigReloaderOptions {
   current: () => Config;
   /** Puts the new configuration into effect (the caller swaps its reference here). */
   apply: (next: Config, previous: Config, changedKeys: string[]) => Promise<void> | void;
-  log: ReloadLog;
+  log: Log;
   restartOnlyKeys?: readonly string[];
 }
 

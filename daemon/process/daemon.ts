@@ -2,7 +2,7 @@
 // wires them together — collector → store, supervisor → host, predictions → partitioner
 // → auto-scaler → zones → router — and takes them down again in order. Decisions live in
 // the components; this file only connects them and owns their lifetimes.
-import type { Logger } from 'pino';
+import type { Logger } from '../../core/log.js';
 import type { Config } from '../../core/config/schema.js';
 import { Store } from '../../core/store/store.js';
 import { AuditLog } from '../../core/store/audit.js';
@@ -18,6 +18,7 @@ import type { PredictionService } from '../../forecaster/index.js';
 import { createPredictionService } from './prediction-service.js';
 import { ROLLUP_SECONDS, type ZoneState } from '../../core/model/types.js';
 import { readAppUseBuckets } from '../../core/store/app-use-reader.js';
+import { realTimer, startTicker, type Ticker } from '../../core/ticker.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -50,7 +51,7 @@ export class Daemon {
   private autoscaler: ZoneAutoscaler | null = null;
   private server: VirtzoneServer | null = null;
   private listeners: ApiListeners | null = null;
-  private refreshTimer: NodeJS.Timeout | null = null;
+  private refreshTicker: Ticker | null = null;
   private readonly appProfiles: AppProfileCache;
   private peaks: { at: number; value: ReadonlyMap<string, number | null> } | null = null;
   private stopping = false;
@@ -134,9 +135,16 @@ export class Daemon {
       logger: this.log.child({ component: 'api' }),
     });
     this.listeners = await listenApi(this.server, this.config.api);
-    const refreshMs = this.config.forecast.refreshMinutes * 60_000;
-    this.refreshTimer = setInterval(() => void this.refreshPlan('refresh'), refreshMs);
-    this.refreshTimer.unref();
+    this.refreshTicker = startTicker({
+      name: 'plan refresh',
+      intervalMs: this.config.forecast.refreshMinutes * 60_000,
+      // the first plan comes from connecting: the first refresh is one interval later
+      immediate: false,
+      // the sockets keep the daemon alive, not a pending refresh
+      timer: realTimer,
+      log: this.log,
+      tick: () => this.refreshPlan('refresh'),
+    });
     this.log.info({ socket: this.config.api.socket, tcp: this.listeners.tcp }, 'virtzoned serving');
   }
 
@@ -144,7 +152,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    await this.refreshTicker?.stop();
     await this.listeners?.close().catch((err) => this.log.warn({ err }, 'closing the API'));
     await this.collectorRoutine.stop();
     await this.autoscaler?.stop();

@@ -9,11 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-/** What the notifier needs from a logger (pino's Logger fits). */
-export interface NotifyLog {
-  warn(obj: object, msg: string): void;
-}
+import type { Log } from '../../core/log.js';
 
 export interface Notifier {
   /** true when running under a Type=notify unit ($NOTIFY_SOCKET is set). */
@@ -123,7 +119,7 @@ export function watchdogIntervalFromEnv(env: NodeJS.ProcessEnv, pid = process.pi
 
 export interface NotifierOptions {
   env?: NodeJS.ProcessEnv;
-  log?: NotifyLog;
+  log?: Log;
   /** the datagram transport; defaults to the native addon, loaded only when NOTIFY_SOCKET is set */
   send?: NotifySend;
 }

@@ -1,7 +1,7 @@
 // `virtzoned --once`: one collector tick against the configured host, written to the
 // database and printed as JSON, then exit. For debugging a host or a config: an
 // unreachable libvirt URI fails at once with libvirt's own message.
-import type { Logger } from 'pino';
+import type { Logger } from '../../core/log.js';
 import type { Config } from '../../core/config/schema.js';
 import { openHost } from '../../core/host/libvirt-host.js';
 import { Store } from '../../core/store/store.js';

@@ -1,7 +1,7 @@
 // The daemon's PredictionService: the forecaster's routine (nightly training in a worker
 // thread, models checkpointed in the daemon's database, predictions refreshed every
 // forecast.refreshMinutes) over the store's rollups.
-import type { Logger } from 'pino';
+import type { Logger } from '../../core/log.js';
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/store.js';
 import { ForecastRoutine, ModelCheckpoints, predictionServiceOf, type PredictionService } from '../../forecaster/index.js';

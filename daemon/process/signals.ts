@@ -6,20 +6,14 @@
 //   SIGINT  (Ctrl-C by hand)    -> the same; a second Ctrl-C exits at once (130).
 // The module only sequences; what reloading and shutting down mean is the caller's.
 import type { Notifier } from './notify.js';
-
-/** What the handlers need from a logger (pino's Logger fits). */
-export interface SignalLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+import type { Log } from '../../core/log.js';
 
 export interface SignalHandlerOptions {
   /** Re-read and apply the configuration. A rejection is logged; the daemon goes on. */
   reload: () => Promise<void>;
   /** Stop accepting work, let the current tick finish, close stores and sockets. */
   shutdown: () => Promise<void>;
-  log: SignalLog;
+  log: Log;
   /** systemd notifications around reload and stop (RELOADING=1 / READY=1 / STOPPING=1). */
   notifier?: Pick<Notifier, 'reloading' | 'ready' | 'stopping'>;
   /** Ends the process; defaults to process.exit. */

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { Cron } from 'croner';
+import { realTimer, startTicker, type Ticker } from '../../core/ticker.js';
 import { startModuleWorker } from '../../core/worker/start.js';
 import type { LoadPrediction, Rollup } from '../../core/model/types.js';
 import type { ModelCheckpoints, RunRecord } from '../checkpoint/checkpoint.js';
@@ -16,20 +17,15 @@ import { LstmForecaster, type LstmOptions } from '../model/lstm/lstm.js';
 import { predictAll, restoreModels } from '../predict.js';
 import type { TrainedForecast } from '../train.js';
 import type { TrainRequest, WorkerMessage } from './messages.js';
+import type { Log } from '../../core/log.js';
 
 /** rollups read per synchronous store call (one day = 288 rows of a series) */
 const READ_CHUNK_SECONDS = 86_400;
 
-export interface RoutineLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
 export interface ForecastRoutineOptions {
   checkpoints: ModelCheckpoints;
   reader: RollupReader;
-  log: RoutineLog;
+  log: Log;
   /** cron expression, local time (config forecast.schedule) */
   schedule: string;
   refreshMinutes: number;
@@ -69,7 +65,7 @@ export interface RoutineStatus {
 /** Events: 'progress' (TrainProgress), 'trained' (RunRecord), 'failed' ({runId, error}), 'predictions' (LoadPrediction[]). */
 export class ForecastRoutine extends EventEmitter {
   private cron?: Cron;
-  private refreshTimer?: NodeJS.Timeout;
+  private refreshTicker?: Ticker;
   private worker?: Worker;
   private running: RoutineStatus['running'] = null;
   private runPromise?: Promise<number>;
@@ -102,16 +98,22 @@ export class ForecastRoutine extends EventEmitter {
     this.cron = new Cron(this.opts.schedule, { protect: true }, () => {
       void this.trainNow('schedule').catch((err: Error) => this.opts.log.error({ err: err.message }, 'forecast: scheduled training could not start'));
     });
-    this.refreshTimer = setInterval(() => void this.refresh().catch(() => {}), this.opts.refreshMinutes * 60_000);
-    this.refreshTimer.unref();
     await this.refresh().catch(() => {});
+    this.refreshTicker = startTicker({
+      name: 'forecast refresh',
+      intervalMs: this.opts.refreshMinutes * 60_000,
+      tick: () => this.refresh().catch(() => {}),
+      log: this.opts.log,
+      immediate: false,
+      timer: realTimer, // a refresh must not keep the process alive on its own
+    });
   }
 
   /** Stops the schedule and any run in flight (the run is recorded as failed). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.cron?.stop();
-    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    await this.refreshTicker?.stop();
     if (this.worker) await this.worker.terminate();
     await this.runPromise?.catch(() => {});
     await this.refreshing?.catch(() => {});

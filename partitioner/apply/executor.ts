@@ -21,6 +21,7 @@ import type { VmTarget } from '../plan/types.js';
 import { normalizeQuota } from '../vm-targets/targets.js';
 import { readSnapshots, toNumbers } from './snapshot.js';
 import { MEMTUNE_UNLIMITED_KIB, planSteps, type SkippedChange, type Step, type StepKind } from './steps.js';
+import type { Log } from '../../core/log.js';
 
 export type StepResult = AuditResult | 'planned';
 
@@ -52,13 +53,7 @@ export interface ApplyOptions {
   /** poll interval while verifying (ms) */
   pollMs?: number;
   /** one line per executed step (none in a dry run): what, why, before -> after, result */
-  log?: StepLogger;
-}
-
-/** The part of a pino logger the executor uses. */
-export interface StepLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
+  log?: Log;
 }
 
 type ExecConfig = Pick<Config, 'apply' | 'partitioner'>;

@@ -15,7 +15,8 @@ import type { ZoneLimits } from '../cgroups/layout.js';
 import { allocationsOf } from '../plan/zone-allocations.js';
 import { Inventory } from '../vm-targets/inventory.js';
 import { reconcilePlacement, type PlacementReport } from '../vm-targets/placement.js';
-import { applyTargets, type ApplyReport, type StepLogger } from './executor.js';
+import { applyTargets, type ApplyReport } from './executor.js';
+import type { Log } from '../../core/log.js';
 
 export interface PlanApplyOptions {
   dryRun?: boolean;
@@ -26,7 +27,7 @@ export interface PlanApplyOptions {
   maxStepsPerVm?: number;
   now?: () => number;
   /** one log line per action on a VM (steps, partition rewrites) */
-  log?: StepLogger;
+  log?: Log;
 }
 
 export interface PlanApplyReport {

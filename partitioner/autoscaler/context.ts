@@ -5,14 +5,8 @@ import type { Config } from '../../core/config/schema.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import type { AuditLog } from '../../core/store/audit.js';
 import type { ZonePartitions } from '../cgroups/partitions.js';
+import { silentLog, type Log } from '../../core/log.js';
 
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 export interface ScalerContext {
   readonly host: HostAdapter;
@@ -20,7 +14,7 @@ export interface ScalerContext {
   readonly config: Config;
   readonly audit?: AuditLog;
   readonly partitions?: ZonePartitions;
-  readonly log: Logger;
+  readonly log: Log;
   /** unix seconds */
   now(): number;
 }

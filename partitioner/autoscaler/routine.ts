@@ -11,7 +11,8 @@ import type { ZonePartitions } from '../cgroups/partitions.js';
 import type { Plan, Resources } from '../plan/types.js';
 import { Inventory, type InventoryVm } from '../vm-targets/inventory.js';
 import { ActionExecutor } from './action-executor.js';
-import { silentLogger, type Logger, type ScalerContext } from './context.js';
+import { type ScalerContext } from './context.js';
+import { silentLog, type Log } from '../../core/log.js';
 import { decide, emptyMemory, type ScalerDecision, type ScalerMemory } from './decide.js';
 import { PoolMembers, type PoolOutcome } from './pool-members.js';
 import { ZoneMonitor, type LatestUseSource } from './zone-monitor.js';
@@ -24,7 +25,7 @@ export interface AutoscalerDeps {
   audit?: AuditLog;
   partitions?: ZonePartitions;
   inventory?: Inventory;
-  log?: Logger;
+  log?: Log;
   /** unix seconds */
   now?: () => number;
   readTemplate?: (path: string) => string;
@@ -65,7 +66,7 @@ export class ZoneAutoscaler {
       },
       audit: deps.audit,
       partitions: deps.partitions,
-      log: deps.log ?? silentLogger,
+      log: deps.log ?? silentLog,
       now,
     };
     const inventory = deps.inventory ?? new Inventory(deps.host, new Set(deps.config.classes.map((c) => c.name)), now);

@@ -3,7 +3,7 @@
 // partition, tagged and started (create-domain.ts) and the reservation bound to it —
 // or, when that fails, released with its key forgotten. A placement cut off by a daemon
 // stop half-way is settled when its request is retried.
-import type { Logger } from 'pino';
+import type { Logger } from '../../core/log.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import { parseZoneMetadata } from '../../core/host/metadata.js';
 import { partitionOf } from '../../core/model/types.js';

@@ -3,7 +3,7 @@
 // group-committed IMMEDIATE transaction that reads the current reservation totals — so
 // concurrent requests can never over-commit — and, with domainXml, creates the domain.
 // It answers in domain terms (results.ts); plugins/placements.ts speaks HTTP.
-import type { Logger } from 'pino';
+import type { Logger } from '../../core/log.js';
 import type { Config } from '../../core/config/schema.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import type { ZoneState } from '../../core/model/types.js';

@@ -4,7 +4,7 @@
 // week after it ended. Every change runs in a transaction; what to reserve is decided
 // elsewhere (placement/decide.ts).
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
+import type { Logger } from '../../core/log.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import type { ZoneState } from '../../core/model/types.js';
 import type { AppReservations, ChargedTotals } from '../placement/decide.js';

@@ -40,7 +40,7 @@ for (const [key, v] of byKey) {
   store.writeRollups(rows, 'import');
 }
 
-const log = { info: () => {}, warn: (o: object, m: string) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`), error: (o: object, m: string) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`) };
+const log = { debug: () => {}, info: () => {}, warn: (o: object, m: string) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`), error: (o: object, m: string) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`) };
 const routine = new ForecastRoutine({
   checkpoints: new ModelCheckpoints(store.db),
   reader: store,

@@ -1,7 +1,8 @@
 // CollectorRoutine's loop: scheduling on the interval grid, failures logged and retried,
 // retention every N ticks, stop. Time is a hand-driven timer; the tick is a plain function.
 import t from 'tap';
-import { CollectorRoutine, type Timer } from '../../collector/routine.js';
+import { CollectorRoutine } from '../../collector/routine.js';
+import type { Timer } from '../../core/ticker.js';
 import type { TickReport } from '../../collector/collector.js';
 
 function harness() {
