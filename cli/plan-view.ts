@@ -40,7 +40,7 @@ export interface ApplyReply {
   diff?: PlanDiffReply;
   report?: {
     partitions?: Array<{ zone: string; created?: string[]; warnings?: string[] }>;
-    placement?: { redefined?: string[]; errors?: Array<{ vm: string; error: string }> };
+    partitionSync?: { redefined?: string[]; errors?: Array<{ vm: string; error: string }> };
     vms?: { steps?: StepOutcome[]; skipped?: Array<{ vm: string; kind: string; reason: string }>; aborted?: boolean; counts?: Record<string, number> };
   };
 }
@@ -140,9 +140,9 @@ export function renderPlan(reply: ApplyReply, opts: { applied: boolean }): strin
     for (const s of skipped) byReason.set(`${s.kind}: ${s.reason}`, [...(byReason.get(`${s.kind}: ${s.reason}`) ?? []), s.vm]);
     for (const [why, vms] of byReason) out.push(`Skipped ${why} (${vms.length === 1 ? vms[0] : `${vms.length} VMs: ${vms.join(', ')}`})\n`);
     if (report.vms?.aborted) out.push('Aborted: a failure made the rest of the plan unsafe; what was done was rolled back step by step\n');
-    const redefined = report.placement?.redefined ?? [];
+    const redefined = report.partitionSync?.redefined ?? [];
     if (redefined.length) out.push(`Partition moved at next start: ${redefined.join(', ')}\n`);
-    for (const e of report.placement?.errors ?? []) out.push(`placement error: ${e.vm}: ${e.error}\n`);
+    for (const e of report.partitionSync?.errors ?? []) out.push(`partition error: ${e.vm}: ${e.error}\n`);
     for (const p of report.partitions ?? []) for (const w of p.warnings ?? []) out.push(`partition ${p.zone}: ${w}\n`);
   }
   return out.join('');
@@ -158,5 +158,5 @@ export function applyFailed(reply: ApplyReply): boolean {
   if (!r) return false;
   if (r.vms?.aborted) return true;
   if ((r.vms?.steps ?? []).some((s) => (s.result === 'failed' || s.result === 'rolled_back') && !s.bestEffort)) return true;
-  return (r.placement?.errors?.length ?? 0) > 0;
+  return (r.partitionSync?.errors?.length ?? 0) > 0;
 }

@@ -2,7 +2,7 @@
 // simulator. Pure parts: plan/, vm-targets/targets+membership, apply/steps,
 // autoscaler/decide+scaler-zones+actions (the glue the simulator shares with the
 // routine), zones/, views/. Effects: apply/executor (HostAdapter), cgroups/partitions
-// (cgroupfs / systemd), vm-targets/inventory+placement (HostAdapter), autoscaler/routine
+// (cgroupfs / systemd), vm-targets/inventory+partition-sync (HostAdapter), autoscaler/routine
 // with its zone monitor, action executor and pool members (all of them).
 export type { Plan, ZonePlan, VmTarget, VmChange, VmView, Resources, ClassDemand } from './plan/types.js';
 export { FloorsExceedCapacityError } from './plan/types.js';
@@ -10,9 +10,9 @@ export { partition, partitionSeed, useByClass, type PartitionOptions } from './p
 export { capacityOf, checkFloors, floorsOf } from './plan/capacity.js';
 export { classDemands, effectiveBuffer } from './plan/demand.js';
 export { vmTargetsForPlan, memoryMinimum } from './vm-targets/targets.js';
-export { membershipOf, placementStatus, withPartition, withMetadata, zoneOf, type Membership, type PlacementStatus } from './vm-targets/membership.js';
+export { membershipOf, partitionStatus, withPartition, withMetadata, zoneOf, type Membership, type PartitionStatus } from './vm-targets/membership.js';
 export { Inventory, type InventoryVm } from './vm-targets/inventory.js';
-export { reconcilePlacement } from './vm-targets/placement.js';
+export { syncPartitions } from './vm-targets/partition-sync.js';
 export { planSteps, type Step, type StepPlan, type DomainSnapshot } from './apply/steps.js';
 export { applyTargets, executeSteps, describeStep, type ApplyReport, type ApplyOptions, type StepOutcome } from './apply/executor.js';
 export { readSnapshots } from './apply/snapshot.js';

@@ -14,7 +14,7 @@ import { limitsForZones } from '../cgroups/zone-limits.js';
 import type { ZoneLimits } from '../cgroups/layout.js';
 import { allocationsOf } from '../plan/zone-allocations.js';
 import { Inventory } from '../vm-targets/inventory.js';
-import { reconcilePlacement, type PlacementReport } from '../vm-targets/placement.js';
+import { syncPartitions, type PartitionSyncReport } from '../vm-targets/partition-sync.js';
 import { applyTargets, type ApplyReport } from './executor.js';
 import type { Log } from '../../core/log.js';
 
@@ -35,7 +35,7 @@ export interface PlanApplyReport {
   /** limits per zone (written, or that would be written) */
   limits: Record<string, ZoneLimits>;
   partitions: PartitionReport[];
-  placement: PlacementReport;
+  partitionSync: PartitionSyncReport;
   vms: ApplyReport;
 }
 
@@ -64,7 +64,7 @@ export async function applyPlan(host: HostAdapter, plan: Plan, config: Config, o
       });
     }
   }
-  const placement = await reconcilePlacement(host, classes, { dryRun, audit: opts.audit, actor: opts.actor, now: opts.now, log: opts.log });
+  const partitionSync = await syncPartitions(host, classes, { dryRun, audit: opts.audit, actor: opts.actor, now: opts.now, log: opts.log });
   const vms = await applyTargets(host, plan.vms, config, { dryRun, audit: opts.audit, actor: opts.actor, maxStepsPerVm: opts.maxStepsPerVm, now: opts.now, log: opts.log });
-  return { dryRun, limits, partitions, placement, vms };
+  return { dryRun, limits, partitions, partitionSync, vms };
 }

@@ -70,7 +70,7 @@ export function zoneOfPartition(partition: string | null): string | null {
   return m ? m[1] : null;
 }
 
-export interface PlacementStatus {
+export interface PartitionStatus {
   vm: string;
   /** the zone its metadata says */
   zone: string;
@@ -86,13 +86,13 @@ export interface PlacementStatus {
  * Compares a domain's class with its partition. `liveXml` is what it runs with (when
  * running), `configXml` what it will start with next time.
  */
-export function placementStatus(
+export function partitionStatus(
   vm: string,
   running: boolean,
   liveXml: string | null,
   configXml: string,
   classNames: ReadonlySet<string>,
-): PlacementStatus {
+): PartitionStatus {
   const m = membershipOf(configXml);
   const zone = zoneOf(m, classNames);
   const want = partitionOf(zone);

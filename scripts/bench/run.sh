@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# npm run bench: every benchmark, each appending its section (command, machine, numbers)
-# to BENCHMARKS.md. Run on a quiet machine: the numbers are wall-clock and CPU times.
+# npm run bench: every benchmark, each writing its section (command, machine, numbers)
+# into BENCHMARKS.md in place of its previous run. Run on a quiet machine: the numbers are wall-clock and CPU times.
 # `npm run bench -- store plan` runs only the named ones.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

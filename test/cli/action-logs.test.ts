@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { validateConfig } from '../../core/config/load.js';
 import { applyTargets } from '../../partitioner/apply/executor.js';
-import { reconcilePlacement } from '../../partitioner/vm-targets/placement.js';
+import { syncPartitions } from '../../partitioner/vm-targets/partition-sync.js';
 import type { VmTarget } from '../../partitioner/plan/types.js';
 import { ADDON, TEST_URI } from './harness.js';
 
@@ -73,7 +73,7 @@ t.test('a partition rewrite is one line too', { skip: !existsSync(ADDON) && 'lib
   const host = await openHost(TEST_URI, { events: false });
   t.teardown(() => host.close());
   const { log, lines } = capture();
-  const report = await reconcilePlacement(host, new Set(['gold', 'silver', 'bronze']), { actor: 'test', log });
+  const report = await syncPartitions(host, new Set(['gold', 'silver', 'bronze']), { actor: 'test', log });
   t.ok(report.redefined.length > 0, `${report.redefined.length} domains rewritten`);
   t.same(lines.map((l) => l.vm).sort(), [...report.redefined].sort(), 'one line per rewritten domain');
   for (const l of lines) {

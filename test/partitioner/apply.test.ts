@@ -15,7 +15,7 @@ import { applyTargets, executeSteps } from '../../partitioner/apply/executor.js'
 import { planSteps, type Step } from '../../partitioner/apply/steps.js';
 import { readSnapshots } from '../../partitioner/apply/snapshot.js';
 import { Inventory } from '../../partitioner/vm-targets/inventory.js';
-import { reconcilePlacement } from '../../partitioner/vm-targets/placement.js';
+import { syncPartitions } from '../../partitioner/vm-targets/partition-sync.js';
 import type { Plan } from '../../partitioner/plan/types.js';
 import type { LatestUse } from '../../partitioner/zones/zone-states.js';
 import { config, prediction } from './helpers.js';
@@ -180,14 +180,14 @@ t.test('class vs partition: rewritten for the next start, pending while running'
   const { host, audit } = await setup(t);
   await host.destroy('bronze-web-06');
   const classes = new Set(cfg.classes.map((c) => c.name));
-  const r = await reconcilePlacement(host, classes, { audit });
+  const r = await syncPartitions(host, classes, { audit });
   t.equal(r.errors.length, 0);
   t.same(r.redefined.sort(), (await host.listDomains()).map((d) => d.name).sort(), 'every fixture domain lacked its partition');
   const running = r.statuses.find((s) => s.vm === 'gold-web-01')!;
   t.equal(running.pendingMove, true, 'running in /machine: moves at its next start');
   t.match(await host.getXml('gold-web-01', { inactive: true }), /<partition>\/machine\/virtzone-gold<\/partition>/);
   t.notMatch(await host.getXml('gold-web-01'), /virtzone-gold/, 'the live domain stays where it is');
-  const after = await reconcilePlacement(host, classes, { audit });
+  const after = await syncPartitions(host, classes, { audit });
   t.same(after.redefined, [], 'nothing left to rewrite');
   t.equal(after.statuses.find((s) => s.vm === 'gold-web-01')!.pendingMove, true, 'still pending until restarted');
   t.equal(after.statuses.find((s) => s.vm === 'bronze-web-06')!.pendingMove, false, 'a stopped domain is not pending');
@@ -227,7 +227,7 @@ t.test('applyPlan: partitions, placement and VM targets; a dry run does none of 
   const before = await xmlOfAll(host);
   const dry = await applyPlan(host, plan, cfg, { dryRun: true, audit, partitions });
   t.ok(dry.vms.steps.length > 0 && dry.vms.steps.every((s) => s.result === 'planned'));
-  t.ok(dry.placement.redefined.length > 0, 'reports the partitions it would set');
+  t.ok(dry.partitionSync.redefined.length > 0, 'reports the partitions it would set');
   t.ok(Object.keys(dry.limits).length === 4, 'and the limits it would write');
   t.same(await xmlOfAll(host), before, 'no domain changed');
   t.notOk(existsSync(join(root, 'memory', 'machine')), 'no cgroup written');

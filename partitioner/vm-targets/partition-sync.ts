@@ -4,28 +4,28 @@
 import { partitionOf } from '../../core/model/types.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import type { AuditLog } from '../../core/store/audit.js';
-import { membershipOf, placementStatus, withPartition, type PlacementStatus } from './membership.js';
+import { membershipOf, partitionStatus, withPartition, type PartitionStatus } from './membership.js';
 
-export interface PlacementReport {
-  statuses: PlacementStatus[];
+export interface PartitionSyncReport {
+  statuses: PartitionStatus[];
   /** domains whose persistent XML was (or, in a dry run, would be) rewritten */
   redefined: string[];
   errors: Array<{ vm: string; error: string }>;
 }
 
-export async function reconcilePlacement(
+export async function syncPartitions(
   host: HostAdapter,
   classNames: ReadonlySet<string>,
   opts: { dryRun?: boolean; audit?: AuditLog; actor?: string; now?: () => number; log?: { info(obj: object, msg?: string): void } } = {},
-): Promise<PlacementReport> {
+): Promise<PartitionSyncReport> {
   const now = opts.now ?? (() => Date.now() / 1000);
-  const report: PlacementReport = { statuses: [], redefined: [], errors: [] };
+  const report: PartitionSyncReport = { statuses: [], redefined: [], errors: [] };
   for (const d of await host.listDomains()) {
     try {
       const running = d.state === 'running' || d.state === 'blocked' || d.state === 'paused';
       const configXml = d.persistent ? await host.getXml(d.name, { inactive: true }) : await host.getXml(d.name);
       const liveXml = running ? await host.getXml(d.name) : null;
-      const st = placementStatus(d.name, running, liveXml, configXml, classNames);
+      const st = partitionStatus(d.name, running, liveXml, configXml, classNames);
       report.statuses.push(st);
       if (!st.needsRedefine || !d.persistent) continue;
       const before = membershipOf(configXml).partition;
@@ -33,7 +33,7 @@ export async function reconcilePlacement(
         await host.define(withPartition(configXml, partitionOf(st.zone)));
         opts.audit?.append({
           ts: now(),
-          actor: opts.actor ?? 'placement',
+          actor: opts.actor ?? 'partition-sync',
           vm: d.name,
           action: 'set-partition',
           reason: running ? `class ${st.zone}: moves to ${partitionOf(st.zone)} at its next start` : `class ${st.zone}: starts in ${partitionOf(st.zone)}`,
@@ -42,7 +42,7 @@ export async function reconcilePlacement(
           result: 'ok',
         });
         opts.log?.info(
-          { vm: d.name, zone: st.zone, action: 'set-partition', why: running ? 'class changed: moves at its next start' : 'class changed', before: { partition: before }, after: { partition: partitionOf(st.zone) }, actor: opts.actor ?? 'placement' },
+          { vm: d.name, zone: st.zone, action: 'set-partition', why: running ? 'class changed: moves at its next start' : 'class changed', before: { partition: before }, after: { partition: partitionOf(st.zone) }, actor: opts.actor ?? 'partition-sync' },
           `${d.name} set-partition ${before ?? '(none)'} -> ${partitionOf(st.zone)}`,
         );
       }
