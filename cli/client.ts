@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { CliError, ExitCode, usageError } from './output.js';
 
-export const DEFAULT_SOCKET = '/run/virtzone/virtzoned.sock';
+const DEFAULT_SOCKET = '/run/virtzone/virtzoned.sock';
 const DEFAULT_TIMEOUT_SECONDS = 30;
 
 export interface ConnectionOptions {
@@ -67,7 +67,7 @@ function readToken(file: string | undefined, env: NodeJS.ProcessEnv): string | n
   return token;
 }
 
-export function parseTimeout(value: string | undefined, fallbackSeconds = DEFAULT_TIMEOUT_SECONDS): number {
+function parseTimeout(value: string | undefined, fallbackSeconds = DEFAULT_TIMEOUT_SECONDS): number {
   if (value === undefined) return fallbackSeconds * 1000;
   const s = Number(value);
   if (!Number.isFinite(s) || s <= 0) throw usageError(`--timeout: ${JSON.stringify(value)} is not a positive number of seconds`);
@@ -198,7 +198,7 @@ export function problemError(status: number, body: unknown): CliError {
 const START_HINT = 'start it with `systemctl start virtzoned` (or run `virtzoned --config /etc/virtzone/virtzoned.yaml`)';
 
 /** A connection failure as the one line an operator needs (exit 3). */
-export function connectionError(err: NodeJS.ErrnoException, t: Target, timeoutMs?: number): CliError {
+function connectionError(err: NodeJS.ErrnoException, t: Target, timeoutMs?: number): CliError {
   const code = err.code ?? '';
   if (t.kind === 'socket') {
     const where = t.path;

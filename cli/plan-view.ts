@@ -51,7 +51,7 @@ const signed = (v: number | null | undefined, digits: number) => {
   return v > 0 ? `+${s}` : s;
 };
 
-export function renderZoneDiff(rows: readonly ZoneDiffRow[]): string {
+function renderZoneDiff(rows: readonly ZoneDiffRow[]): string {
   return renderTable(
     [
       { header: 'Zone' },
@@ -86,7 +86,7 @@ const FIELD_UNITS: Record<string, string> = {
   memorySoftLimitMiB: 'soft limit MiB',
 };
 
-export function renderVmChanges(changes: readonly VmChange[]): string {
+function renderVmChanges(changes: readonly VmChange[]): string {
   return renderTable(
     [{ header: 'VM' }, { header: 'Zone' }, { header: 'Field' }, { header: 'From', align: 'right' }, { header: 'To', align: 'right' }, { header: 'Why' }],
     changes.map((c) => [c.vm, c.zone, FIELD_UNITS[c.field] ?? c.field, fmtNum(c.from, 0), fmtNum(c.to, 0), c.reason]),
@@ -96,7 +96,7 @@ export function renderVmChanges(changes: readonly VmChange[]): string {
 const vals = (o: Record<string, number> | undefined) =>
   o ? Object.entries(o).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(1)}`).join(',') : '-';
 
-export function renderSteps(steps: readonly StepOutcome[]): string {
+function renderSteps(steps: readonly StepOutcome[]): string {
   return renderTable(
     [{ header: 'VM' }, { header: 'Step' }, { header: 'From' }, { header: 'To' }, { header: 'Result' }],
     steps.map((s) => [s.vm, `${s.kind}${s.direction ? ` ${s.direction}` : ''}`, vals(s.from), vals(s.to), s.error ? `${s.result}: ${s.error}` : s.result]),

@@ -3,7 +3,7 @@
 // stop on Ctrl-C (exit 0) or after --count refreshes.
 import { usageError } from './output.js';
 
-export const DEFAULT_WATCH_SECONDS = 3;
+const DEFAULT_WATCH_SECONDS = 3;
 
 /** null when --watch was not given; the refresh interval in seconds otherwise. */
 export function parseWatch(value: string | true | undefined): number | null {

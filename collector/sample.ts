@@ -16,15 +16,15 @@ export interface StatsSnapshot {
 }
 
 /** Rates above these are artifacts of a bad baseline, not load: they become null. */
-export const MAX_PLAUSIBLE_BPS = 1e12; // 1 TB/s (8 Tbit/s) per VM
+const MAX_PLAUSIBLE_BPS = 1e12; // 1 TB/s (8 Tbit/s) per VM
 /** cpu.time covers the emulator and I/O threads too, so allow a little over the vCPUs. */
-export const CPU_SLACK_CORES = 1;
+const CPU_SLACK_CORES = 1;
 const MAX_PLAUSIBLE_VCPUS = 4096;
 
 export type BaselineReason = 'first' | 'uuid-changed' | 'clock' | 'cpu-counter-reset';
 
 /** Why `cur` cannot be compared with `prev` (a new baseline), or null when it can. */
-export function baselineReason(prev: StatsSnapshot | undefined, cur: StatsSnapshot): BaselineReason | null {
+function baselineReason(prev: StatsSnapshot | undefined, cur: StatsSnapshot): BaselineReason | null {
   if (!prev) return 'first';
   if (prev.stats.uuid !== cur.stats.uuid) return 'uuid-changed';
   if (!(cur.t > prev.t)) return 'clock';

@@ -19,10 +19,10 @@ import { pooledPrior, selectModel, type SelectionCandidate, type SelectionPrior 
 import { COMBINATIONS, averageRows, candidateTier, combinationName } from './logic/combine.js';
 import { knownSteps } from './logic/confidence.js';
 
-export const TRAINED_FORMAT = 1;
-export const VALIDATION_STEPS = 2016; // one week
+const TRAINED_FORMAT = 1;
+const VALIDATION_STEPS = 2016; // one week
 /** training steps a series needs besides the validation week to get fitted models */
-export const MIN_TRAIN_STEPS = 3 * DAY_STEPS;
+const MIN_TRAIN_STEPS = 3 * DAY_STEPS;
 export const HORIZONS: readonly Horizon[] = ['5m', '30m', '24h'];
 
 export interface HorizonCalibration {

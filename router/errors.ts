@@ -16,7 +16,7 @@ interface AjvError {
 const HEADER_NAMES: Record<string, string> = { 'idempotency-key': 'Idempotency-Key', authorization: 'Authorization', 'content-type': 'Content-Type' };
 
 /** '/a/0/b~1c' -> 'a[0].b/c', plus the property Ajv names for required/additionalProperties. */
-export function fieldOf(e: AjvError, context: string | undefined): string {
+function fieldOf(e: AjvError, context: string | undefined): string {
   const parts = e.instancePath
     .split('/')
     .slice(1)
@@ -45,7 +45,7 @@ function messageOf(e: AjvError, fieldName: string): string {
 
 const WHERE: Record<string, string> = { body: 'body', headers: 'header', params: 'path parameter', querystring: 'query parameter' };
 
-export function validationProblem(validation: AjvError[], context: string | undefined) {
+function validationProblem(validation: AjvError[], context: string | undefined) {
   const errors: FieldError[] = validation.map((e) => {
     const field = fieldOf(e, context);
     return { field, message: messageOf(e, field) };
@@ -74,7 +74,7 @@ export function sendProblem(reply: FastifyReply, body: Record<string, unknown> &
   return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
 }
 
-export function problemForError(err: FastifyError & { validation?: AjvError[]; validationContext?: string }) {
+function problemForError(err: FastifyError & { validation?: AjvError[]; validationContext?: string }) {
   if (err instanceof ProblemError) return { body: err.body(), headers: err.headers };
   if (err.validation) return { body: validationProblem(err.validation, err.validationContext), headers: {} };
   const known = err.code ? FASTIFY_CODES[err.code] : undefined;

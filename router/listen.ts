@@ -79,7 +79,7 @@ export function removeSocket(path: string): void {
 }
 
 /** 'host:port' or '[::1]:port' -> listen options. */
-export function parseListen(listen: string): { host: string; port: number } {
+function parseListen(listen: string): { host: string; port: number } {
   const m = /^(\[::1\]|[^:]+):(\d{1,5})$/.exec(listen);
   if (!m) throw new ListenError(`api.listen ${JSON.stringify(listen)}: expected HOST:PORT`);
   const port = Number(m[2]);

@@ -17,7 +17,7 @@ export type { Resources };
 /** A VM-step counts as violated when it got less than (1 - SLO_TOLERANCE) of its demand. */
 export const SLO_TOLERANCE = 0.01;
 /** ... and the shortfall is at least this much (noise of a fraction of a core or a few MiB is not a violation). */
-export const MIN_SHORTFALL: Resources = { cpuCores: 0.01, memoryMiB: 1 };
+const MIN_SHORTFALL: Resources = { cpuCores: 0.01, memoryMiB: 1 };
 
 export function violated(demand: Resources, got: Resources, tolerance = SLO_TOLERANCE): boolean {
   for (const r of ['cpuCores', 'memoryMiB'] as const) {

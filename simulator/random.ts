@@ -17,7 +17,7 @@ function fnv1a(text: string): number {
 }
 
 /** The seed of the named stream: a splitmix32 finalizer over (seed, name). */
-export function deriveSeed(seed: number, name: string): number {
+function deriveSeed(seed: number, name: string): number {
   let z = (Math.trunc(seed) ^ fnv1a(name)) >>> 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;

@@ -59,7 +59,7 @@ function progressPrinter(quiet: boolean): (message: string) => void {
   };
 }
 
-export function renderBacktestTable(r: BacktestResult): { columns: { header: string; align?: 'left' | 'right' }[]; rows: Cell[][] } {
+function renderBacktestTable(r: BacktestResult): { columns: { header: string; align?: 'left' | 'right' }[]; rows: Cell[][] } {
   const rows: Cell[][] = [];
   for (const [h, models] of Object.entries(r.horizons)) {
     for (const [name, s] of Object.entries(models)) rows.push([h, name, fmtNum(s.spl, 4), fmtNum(s.splMedian, 4), fmtNum(s.coverage95, 3)]);

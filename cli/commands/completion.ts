@@ -32,7 +32,7 @@ function positional(cmd: Command): string {
   return '';
 }
 
-export function bashCompletion(program: Command): string {
+function bashCompletion(program: Command): string {
   const name = program.name();
   const commands = program.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
   const lines: string[] = [];

@@ -169,7 +169,7 @@ function quantileTable(predictions: readonly LoadPrediction[], resource: 'cpu' |
   );
 }
 
-export function renderForecast(d: ForecastData, opts: { resources: Array<'cpu' | 'memory'>; height: number; color: boolean }): string {
+function renderForecast(d: ForecastData, opts: { resources: Array<'cpu' | 'memory'>; height: number; color: boolean }): string {
   const out: string[] = [`${d.series} at ${fmtTime(d.origin)} UTC\n`];
   if (d.predictions.length) {
     const models = [...new Set(d.predictions.map((p) => p.model))];

@@ -42,7 +42,7 @@ function wholeNumber(value: string, option: string, min: number, max: number, un
 }
 
 /** The request body from the options; every check names its option. */
-export function placementBody(opts: PlaceOptions): Record<string, unknown> {
+function placementBody(opts: PlaceOptions): Record<string, unknown> {
   const body: Record<string, unknown> = {
     tenant: opts.tenant,
     app: opts.app,

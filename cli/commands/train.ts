@@ -16,7 +16,7 @@ interface TrainOptions extends ConnectionOptions {
 const collect = (value: string, previous: string[]) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
 /** `[#########-----------]  45%  lstm fit 9/20` (width: the bar's cells). */
-export function progressBar(s: TrainStatusReply | undefined, elapsedSeconds: number, width = 30): string {
+function progressBar(s: TrainStatusReply | undefined, elapsedSeconds: number, width = 30): string {
   const p = s?.running?.progress;
   const clock = `${Math.floor(elapsedSeconds / 60)}:${String(Math.floor(elapsedSeconds % 60)).padStart(2, '0')}`;
   if (!p || !p.total) return `[${'.'.repeat(width)}]  starting  ${clock}`;

@@ -38,7 +38,7 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** The daemon's VM view (router VmView + what the daemon adds) as a row; unknown fields are kept. */
-export function rowFromDaemon(v: Record<string, unknown>): VmRow {
+function rowFromDaemon(v: Record<string, unknown>): VmRow {
   const lastSeen = typeof v.lastSeen === 'number' ? isoTime(v.lastSeen) : str(v.lastSeen);
   return {
     ...v,
@@ -96,7 +96,7 @@ function sortRows(rows: VmRow[], by: string): VmRow[] {
 const pct = (part: number | null, whole: number | null) => (part === null || !whole ? null : (100 * part) / whole);
 
 /** The offline table (unchanged since the first `vms --db`). */
-export function renderOfflineVms(rows: readonly VmRow[]): string {
+function renderOfflineVms(rows: readonly VmRow[]): string {
   return renderTable(
     [
       { header: 'Name' },
@@ -122,7 +122,7 @@ export function renderOfflineVms(rows: readonly VmRow[]): string {
 }
 
 /** The daemon's view, laid out like virt-top: size, use and share of each VM. */
-export function renderVms(rows: readonly VmRow[]): string {
+function renderVms(rows: readonly VmRow[]): string {
   return renderTable(
     [
       { header: 'Name' },

@@ -36,7 +36,7 @@ export function zoneState(z: ZoneReply): string {
   return z.state ?? (z.exhausted ? 'exhausted' : '-');
 }
 
-export function renderZones(zones: readonly ZoneReply[]): string {
+function renderZones(zones: readonly ZoneReply[]): string {
   return renderTable(
     [
       { header: 'Zone' },

@@ -6,7 +6,7 @@ import { Value } from '@sinclair/typebox/value';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ConfigSchema, type Config } from './schema.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/virtzone/virtzoned.yaml';
+const DEFAULT_CONFIG_PATH = '/etc/virtzone/virtzoned.yaml';
 export const GENERAL_ZONE = 'general';
 
 export class ConfigError extends Error {

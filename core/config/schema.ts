@@ -15,7 +15,6 @@ export const ResourceAmountSchema = Type.Object(
   },
   { additionalProperties: false, default: {} },
 );
-export type ResourceAmount = Static<typeof ResourceAmountSchema>;
 
 export const PoolSchema = Type.Object(
   {
@@ -36,7 +35,6 @@ export const ClassSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type ClassConfig = Static<typeof ClassSchema>;
 
 export const RuleSchema = Type.Object(
   {

@@ -38,7 +38,7 @@ const EVENT_KINDS: readonly DomainEventKind[] = [
 /** virConnectCloseReason, by value */
 const CLOSE_REASONS = ['connection error', 'end of file from libvirtd', 'keepalive timeout', 'closed by client'];
 
-export function domainStateName(state: number): DomainState {
+function domainStateName(state: number): DomainState {
   return DOMAIN_STATES[state] ?? 'nostate';
 }
 

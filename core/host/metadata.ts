@@ -15,7 +15,7 @@ import { zoneMetadataElement } from '../xml/domain-xml.js';
 import { xmlCanCarry } from '../xml/escape.js';
 import { isNamespaceDeclaration, parseXml, XmlError, type XmlElement } from '../xml/parse.js';
 
-export const ZONE_ELEMENT = 'zone';
+const ZONE_ELEMENT = 'zone';
 
 export interface ZoneMembership {
   /** priority class (zone) name, e.g. "gold", or "general" */

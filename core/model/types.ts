@@ -44,7 +44,6 @@ export const ROLLUP_SECONDS = 300;
 export type Horizon = '5m' | '30m' | '24h';
 export const HORIZON_STEPS: Record<Horizon, number> = { '5m': 1, '30m': 6, '24h': 288 };
 export const QUANTILES = [0.5, 0.9, 0.95, 0.99] as const;
-export type Quantile = (typeof QUANTILES)[number];
 
 /** Forecast of one resource of one series over one horizon (DESIGN.md, step 2). */
 export interface LoadPrediction {

@@ -6,7 +6,7 @@ import type { Database } from 'better-sqlite3';
 import { migrate, type Migration } from './migrate.js';
 
 export type AuditResult = 'ok' | 'failed' | 'rolled_back' | 'skipped';
-export const AUDIT_RESULTS: readonly AuditResult[] = ['ok', 'failed', 'rolled_back', 'skipped'];
+const AUDIT_RESULTS: readonly AuditResult[] = ['ok', 'failed', 'rolled_back', 'skipped'];
 
 export interface AuditEntry {
   /** unix seconds (fractional allowed) */

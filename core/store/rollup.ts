@@ -207,5 +207,5 @@ export class BucketAccumulator {
 
 export const vmSeries = (name: string): string => `vm:${name}`;
 export const classSeries = (name: string): string => `class:${name}`;
-export const tenantSeries = (name: string): string => `tenant:${name}`;
-export const appSeries = (name: string): string => `app:${name}`;
+const tenantSeries = (name: string): string => `tenant:${name}`;
+const appSeries = (name: string): string => `app:${name}`;

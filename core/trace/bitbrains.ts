@@ -40,7 +40,7 @@ export interface TraceVm {
 const FILE_RE = /^(\d+)\.csv(\.gz)?$/;
 const COLUMNS = 11;
 /** Column names as the files' header spells them (for rejection reasons). */
-export const BITBRAINS_COLUMNS = [
+const BITBRAINS_COLUMNS = [
   'Timestamp [ms]',
   'CPU cores',
   'CPU capacity provisioned [MHZ]',
@@ -95,7 +95,7 @@ export function memoryMiBInUse(row: TraceRow): number {
  * same timestamps): kept, they would read as "idle" and halve averages of duplicates.
  * 0 memory *usage* alone is kept: it is what those VMs report.
  */
-export function unusableReason(row: TraceRow): string | null {
+function unusableReason(row: TraceRow): string | null {
   if (row.cores <= 0 && row.capacityMhz <= 0 && row.memProvisionedKiB <= 0) return 'VM not provisioned (0 cores, 0 MHz, 0 KB memory)';
   if (row.cores <= 0 || row.capacityMhz <= 0) return 'no CPU provisioned (0 cores or 0 MHz capacity)';
   return null;

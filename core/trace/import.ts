@@ -177,7 +177,7 @@ export function shiftToNowSeconds(lastBucket: number, now: number): number {
 }
 
 /** Collapses rejections into one line per reason (the offending value left out). */
-export function summarizeRejections(rejected: readonly RowRejection[], dir?: string): RejectionSummary[] {
+function summarizeRejections(rejected: readonly RowRejection[], dir?: string): RejectionSummary[] {
   const by = new Map<string, RejectionSummary>();
   for (const r of rejected) {
     const reason = r.reason.startsWith('unreadable') ? r.reason : r.reason.replace(/:\s.*$/, '');

@@ -7,7 +7,7 @@ import type { Config } from '../../core/config/schema.js';
 import type { Log } from '../../core/log.js';
 
 /** Keys read once at start; a change in the file waits for a restart. */
-export const RESTART_ONLY_KEYS: readonly string[] = [
+const RESTART_ONLY_KEYS: readonly string[] = [
   // the connection, the database and the forecaster are set up once at start
   'libvirt',
   'store',

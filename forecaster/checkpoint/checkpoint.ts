@@ -8,7 +8,7 @@ import { migrate, type Migration } from '../../core/store/migrate.js';
 import type { ModelState } from '../model/forecaster.js';
 import type { TrainedForecast } from '../train.js';
 
-export const MODELS_COMPONENT = 'models';
+const MODELS_COMPONENT = 'models';
 
 const MIGRATIONS: readonly Migration[] = [
   {

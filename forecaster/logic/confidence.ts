@@ -5,7 +5,7 @@
 import { ROLLUP_SECONDS } from '../../core/model/types.js';
 
 /** Days of history at which confidence reaches 1. */
-export const FULL_CONFIDENCE_DAYS = 28;
+const FULL_CONFIDENCE_DAYS = 28;
 
 /** 0..1: known (non-NaN) history in days over FULL_CONFIDENCE_DAYS. */
 export function confidenceFromHistory(knownSteps: number, stepSeconds = ROLLUP_SECONDS): number {

@@ -34,8 +34,8 @@ export interface SelectionOptions {
   margin?: number;
 }
 
-export const PRIOR_STRENGTH = 168;
-export const CLEAR_WIN = 0.02;
+const PRIOR_STRENGTH = 168;
+const CLEAR_WIN = 0.02;
 
 export interface Selection {
   name: string;

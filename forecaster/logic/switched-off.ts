@@ -2,7 +2,7 @@
 // alone is not enough: some traces report 0 memory for a busy VM (Bitbrains VM 25).
 // Such a VM is forecast at zero rather than at the noise a model would put there.
 
-export const OFF_STEPS = 6; // 30 minutes of nothing at all
+const OFF_STEPS = 6; // 30 minutes of nothing at all
 
 /** True when both series are exactly zero over the OFF_STEPS steps ending at t. */
 export function isSwitchedOff(cpu: ArrayLike<number>, memory: ArrayLike<number>, t: number, steps = OFF_STEPS): boolean {

@@ -18,7 +18,7 @@ export interface HoltWintersParams {
   phi: number; // trend damping
 }
 
-export const DEFAULT_PARAMS: HoltWintersParams = { alpha: 0.5, beta: 0, gamma: 0.1, phi: 0.98 };
+const DEFAULT_PARAMS: HoltWintersParams = { alpha: 0.5, beta: 0, gamma: 0.1, phi: 0.98 };
 
 const ALPHAS = [0.02, 0.05, 0.1, 0.2, 0.4, 0.7, 1];
 const GAMMAS = [0, 0.03, 0.1, 0.25, 0.5];
@@ -129,7 +129,7 @@ function runFilter(values: ArrayLike<number>, p: HoltWintersParams, origins: rea
 }
 
 /** Calibrated pinball of peak residuals: the loss after the conformal shift, in-sample. */
-export function shiftedPinball(residuals: Float64Array): number {
+function shiftedPinball(residuals: Float64Array): number {
   const n = residuals.length;
   if (n === 0) return Infinity;
   const sorted = Float64Array.from(residuals).sort();

@@ -10,7 +10,7 @@ export function toNumbers(p: Record<string, number | bigint> | null | undefined)
 }
 
 /** Memory in use as the collector defines it: balloon.current − balloon.unused, else rss. */
-export function usedMemoryMiBOf(stats: DomainStats | undefined): number | null {
+function usedMemoryMiBOf(stats: DomainStats | undefined): number | null {
   const b = stats?.balloon;
   if (!b) return null;
   if (b.currentKiB !== undefined && b.unusedKiB !== undefined) return Math.max(0, b.currentKiB - b.unusedKiB) / 1024;

@@ -68,7 +68,7 @@ export const MEMTUNE_UNLIMITED_KIB = 9_007_199_254_740_991;
 type ApplyConfig = Pick<Config, 'apply' | 'partitioner'>;
 
 /** The sizes a bounded walk from `from` to `to` goes through (excluding `from`). */
-export function boundedWalk(from: number, to: number, maxStep: number, maxSteps: number, integer: boolean): number[] {
+function boundedWalk(from: number, to: number, maxStep: number, maxSteps: number, integer: boolean): number[] {
   const out: number[] = [];
   let cur = from;
   const step = Math.max(integer ? 1 : 1e-9, maxStep);

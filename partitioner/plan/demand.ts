@@ -19,7 +19,7 @@ export function effectiveBuffer(buffer: number, confidence: number, multiplier: 
 type PredictionIndex = Map<string, LoadPrediction>;
 
 /** The newest prediction per (series, resource) for the configured horizon. */
-export function indexPredictions(predictions: readonly LoadPrediction[], horizon: string): PredictionIndex {
+function indexPredictions(predictions: readonly LoadPrediction[], horizon: string): PredictionIndex {
   const idx: PredictionIndex = new Map();
   for (const p of predictions) {
     if (p.horizon !== horizon) continue;

@@ -53,7 +53,7 @@ export function useByClass(vms: readonly VmView[]): Record<string, Partial<Resou
   return out;
 }
 
-export function zonesFromDemands(demands: readonly ClassDemand[], capacity: Resources, algorithm: PartitionAlgorithm): ZonePlan[] {
+function zonesFromDemands(demands: readonly ClassDemand[], capacity: Resources, algorithm: PartitionAlgorithm): ZonePlan[] {
   const alloc: Record<string, number[]> = {};
   for (const r of RESOURCES) {
     alloc[r] = allocate(

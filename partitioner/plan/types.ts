@@ -125,6 +125,6 @@ export class FloorsExceedCapacityError extends Error {
   }
 }
 
-export function round2(x: number): number {
+function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }

@@ -64,7 +64,7 @@ export function zoneOf(m: Membership, classNames: ReadonlySet<string>): string {
 }
 
 /** The zone whose partition a domain runs in (or would start in), null if none of ours. */
-export function zoneOfPartition(partition: string | null): string | null {
+function zoneOfPartition(partition: string | null): string | null {
   if (partition === null) return null;
   const m = /^\/machine\/virtzone-([a-z][a-z0-9-]*)$/.exec(partition.replace(/\/+$/, ''));
   return m ? m[1] : null;

@@ -17,9 +17,9 @@ import type { Resources, VmChange, VmTarget, VmView, ZonePlan } from '../plan/ty
 import { effectiveBuffer } from '../plan/demand.js';
 
 export const CPU_PERIOD_US = 100_000;
-export const MIN_VCPU_QUOTA_US = 1_000;
-export const MIN_CPU_SHARES = 2;
-export const MAX_CPU_SHARES = 262_144;
+const MIN_VCPU_QUOTA_US = 1_000;
+const MIN_CPU_SHARES = 2;
+const MAX_CPU_SHARES = 262_144;
 /** Floor for a VM's CPU weight, so an idle VM is not starved when it wakes up. */
 const MIN_DESIRED_CORES = 0.05;
 

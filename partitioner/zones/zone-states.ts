@@ -104,16 +104,3 @@ export function useRatioOf(ratios: readonly number[], quantile: number): number 
   return Math.min(USE_RATIO_MAX, Math.max(USE_RATIO_MIN, finite[i]));
 }
 
-/** A ZoneState for a zone that has no plan yet (daemon start before the first plan). */
-export function emptyZoneState(name: string, rank: number): ZoneState {
-  return {
-    name,
-    rank,
-    partition: partitionOf(name),
-    allocation: { cpuCores: 0, memoryMiB: 0 },
-    provisioned: { cpuCores: 0, memoryMiB: 0 },
-    used: { cpuCores: 0, memoryMiB: 0 },
-    vms: [],
-    exhausted: false,
-  };
-}

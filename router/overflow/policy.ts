@@ -84,7 +84,7 @@ export function freeShare(input: OverflowInput): number {
  * total, the largest over the requested resources. Positive = load is rising, so the
  * free capacity seen now will shrink; negative = it is falling.
  */
-export function growthShare(input: OverflowInput): number {
+function growthShare(input: OverflowInput): number {
   let g = -Infinity;
   for (const r of RESOURCES) {
     if (!needs(input, r)) continue;
@@ -145,7 +145,7 @@ export function probabilisticPolicy(settings: OverflowSettings, rng: Rng): Overf
  * expects over the next 30 minutes. A request is granted iff it fits in what is left
  * of its zone's quota for every resource it asks for.
  */
-export function quotaOf(input: OverflowInput, settings: OverflowSettings, r: keyof Resources): number {
+function quotaOf(input: OverflowInput, settings: OverflowSettings, r: keyof Resources): number {
   const w = priorityWeight(input.rank, input.classCount);
   return Math.max(0, input.total[r] * settings.threshold * w - Math.max(0, input.expectedGrowth[r]));
 }

@@ -21,7 +21,7 @@ import {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A reservation as the API shows it. */
-export function reservationView(r: Reservation, now: number): Record<string, unknown> {
+function reservationView(r: Reservation, now: number): Record<string, unknown> {
   const active = r.state === 'reserved' || r.state === 'bound';
   const view: Record<string, unknown> = {
     id: r.id,
@@ -57,7 +57,7 @@ const REFUSALS: Record<RefusalReason, (r: Refusal) => ProblemError> = {
 };
 
 /** A refusal as the problem the error handler sends (status, problem+json body, headers). */
-export const refusalProblem = (r: Refusal): ProblemError => REFUSALS[r.reason](r);
+const refusalProblem = (r: Refusal): ProblemError => REFUSALS[r.reason](r);
 
 /** 201 for a placement (Idempotent-Replayed on a retry); 429 with Retry-After for a rejection. */
 function sendPlacement(reply: FastifyReply, result: PlaceResult) {

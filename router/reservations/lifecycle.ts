@@ -14,7 +14,7 @@ import { refused, type ReservationResult } from '../placement/results.js';
 import type { Reservation, ReservationStore, ZoneTotals } from './store.js';
 
 /** ended reservations, and the idempotency keys on them, are kept this long */
-export const ENDED_RETENTION_MS = 7 * 24 * 3600 * 1000;
+const ENDED_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
 /** What a placement reserves; the lifecycle fills in the id, state and times. */
 export interface NewReservation {
@@ -196,7 +196,7 @@ export class ReservationLifecycle {
  * UUID, whose variant bits are already right). Ids that grow with time are appended at
  * the right edge of the primary-key index instead of dirtying a random page each.
  */
-export function uuidv7(ms: number): string {
+function uuidv7(ms: number): string {
   const t = (Math.max(0, Math.floor(ms)) % 2 ** 48).toString(16).padStart(12, '0');
   return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${randomUUID().slice(15)}`;
 }

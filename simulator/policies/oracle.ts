@@ -12,7 +12,7 @@ export function oraclePolicy(setup: PolicySetup): ZonePolicy {
 }
 
 /** The true future at step `t`: each class's current members' demand over each horizon. */
-export function oraclePredictions(setup: PolicySetup, { host }: PolicyContext, t: number, horizons: readonly Horizon[]): LoadPrediction[] {
+function oraclePredictions(setup: PolicySetup, { host }: PolicyContext, t: number, horizons: readonly Horizon[]): LoadPrediction[] {
   const { pool, workload: w, classes } = setup;
   const startUnix = pool.start + w.startIndex * STEP_SECONDS;
   const out: LoadPrediction[] = [];

@@ -12,8 +12,8 @@ import { DAY_STEPS } from '../../logic/scale.js';
 
 export const SEQ_HOURS = 48; // the recurrent input: the last 48 hours, one step per hour
 export const SEQ_FEATURES = 9;
-export const RECENT_STEPS = 12; // the last hour at 5-minute resolution
-export const YESTERDAY_STEPS = 12; // the hour after the origin, one day earlier
+const RECENT_STEPS = 12; // the last hour at 5-minute resolution
+const YESTERDAY_STEPS = 12; // the hour after the origin, one day earlier
 export const HORIZON_LIST = [HORIZON_STEPS['5m'], HORIZON_STEPS['30m'], HORIZON_STEPS['24h']];
 export const N_HORIZONS = HORIZON_LIST.length;
 /**
@@ -22,7 +22,7 @@ export const N_HORIZONS = HORIZON_LIST.length;
  * same window over the last 7 days.
  */
 export const N_ANCHORS = 4;
-export const ANCHOR_DAYS = 7;
+const ANCHOR_DAYS = 7;
 export const DENSE_FEATURES = RECENT_STEPS + YESTERDAY_STEPS + N_HORIZONS * N_ANCHORS + 1 + 1 + 2 + 6;
 /** steps of history a full window needs */
 export const HISTORY_STEPS = SEQ_HOURS * 12; // (the 7-day anchors use what there is)
@@ -45,7 +45,7 @@ export interface WindowNorm {
 }
 
 /** Per-window location and scale (see the header). `m5` is the series' M5 scale. */
-export function windowNorm(values: ArrayLike<number>, t: number, m5: number): WindowNorm {
+function windowNorm(values: ArrayLike<number>, t: number, m5: number): WindowNorm {
   let sum = 0;
   let n = 0;
   for (let i = Math.max(0, t - RECENT_STEPS + 1); i <= t; i++) {

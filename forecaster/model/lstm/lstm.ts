@@ -23,7 +23,7 @@ import {
 import { DEFAULT_NETWORK, buildNetwork, pinballLoss, quantilesFromRaw, type NetworkConfig } from './network.js';
 import { mulberry32 } from './rng.js';
 
-export const LSTM_STATE_VERSION = 1;
+const LSTM_STATE_VERSION = 1;
 
 export interface LstmOptions {
   epochs: number;
@@ -44,7 +44,7 @@ export interface LstmOptions {
   seed: number;
 }
 
-export const DEFAULT_LSTM: LstmOptions = {
+const DEFAULT_LSTM: LstmOptions = {
   epochs: 16,
   windowsPerEpoch: 8192,
   batchSize: 256,
