@@ -2,6 +2,7 @@
 // policy and one panel per zone. Hand-written SVG (no dependency): each panel has CPU
 // (cores) on top and memory (GiB) below, hourly means; rejected requests are bars
 // along the bottom of the CPU chart. Pure: timeline in, SVG text out.
+import { escapeXml as esc } from '../core/xml/escape.js';
 import type { PolicyRun, TimelineHour } from './engine.js';
 
 const PANEL_W = 300;
@@ -11,7 +12,6 @@ const LEFT = 64;
 const TOP = 56;
 const COLORS = { demand: '#d62728', allocation: '#1f77b4', used: '#7f7f7f', rejected: '#ff7f0e' };
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const f1 = (x: number) => (Math.round(x * 10) / 10).toString();
 
 function niceMax(x: number): number {

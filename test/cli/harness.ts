@@ -57,16 +57,27 @@ export function virtzone(args: readonly string[], opts: RunOptions = {}): Promis
 }
 
 /**
- * An entry module, in a world-readable temp folder, that imports a module that drops to
- * `user` and then the CLI: ES modules are all read and linked before any of them runs,
- * and the first import runs first, so the CLI's code is read as root and runs as `user`.
+ * An entry module, in a world-readable temp folder, that loads the whole CLI (cli/main.ts
+ * and everything it imports, CommonJS packages included: a static import graph is read
+ * and evaluated before the importing module's own code runs), then drops to `user` and
+ * only then runs the program. So the CLI's code is read as root and runs as `user`.
  */
 function dropPrivilegesEntry({ user, group }: { user: string; group: string }): string {
   const dir = mkdtempSync(join(tmpdir(), 'vz-as-user-'));
   chmodSync(dir, 0o755);
-  writeFileSync(join(dir, 'drop.mjs'), `process.setgroups([]); process.setgid(${JSON.stringify(group)}); process.setuid(${JSON.stringify(user)});\n`);
-  writeFileSync(join(dir, 'entry.mjs'), `import './drop.mjs';\nimport ${JSON.stringify(pathToFileURL(CLI).href)};\n`);
-  return join(dir, 'entry.mjs');
+  const entry = join(dir, 'entry.mjs');
+  writeFileSync(
+    entry,
+    [
+      `import { main } from ${JSON.stringify(pathToFileURL(join(ROOT, 'cli/main.ts')).href)};`,
+      'process.setgroups([]);',
+      `process.setgid(${JSON.stringify(group)});`,
+      `process.setuid(${JSON.stringify(user)});`,
+      'process.exitCode = await main(process.argv);',
+      '',
+    ].join('\n'),
+  );
+  return entry;
 }
 
 export function json<T = any>(r: Run): T {
