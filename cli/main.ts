@@ -18,6 +18,8 @@ import { registerTrain } from './commands/train.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerBacktest } from './commands/backtest.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerTemplates } from './commands/templates.js';
+import { registerReconcile } from './commands/reconcile.js';
 
 export function buildProgram(): Command {
   const program = new Command('virtzone')
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerForecast(program);
   registerPlace(program);
+  registerTemplates(program);
+  registerReconcile(program);
   registerPlan(program);
   registerApply(program);
   registerTrain(program);

@@ -5,6 +5,7 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from '../core/log.js';
 import type { Config } from '../core/config/schema.js';
 import type { HostAdapter } from '../core/host/types.js';
+import type { AuditLog } from '../core/store/audit.js';
 import type { LoadPrediction, Rollup, ZoneState } from '../core/model/types.js';
 import type { Rng } from './overflow/rng.js';
 import type { AppProfiles } from './placement/app-profile.js';
@@ -73,6 +74,14 @@ export interface RouterDeps {
    * before every start. Absent: partitions are not managed (zones.manageCgroups false).
    */
   ensurePartition?: EnsurePartition;
+  /**
+   * A domain's virtzone tag changed (confirm): whoever caches memberships by uuid reads
+   * it again, so a running VM joins its zone at the next collector tick. (libvirt sends
+   * no lifecycle event for a metadata change.)
+   */
+  onDomainTagged?: (uuid: string) => void;
+  /** where creations, confirms and the reconciler's actions are recorded; absent: not audited */
+  audit?: AuditLog;
   /** whether the database takes writes (reads cannot tell a full disk); absent: /healthz probes reads only */
   storeWrites?: () => { ok: boolean; detail: string };
   logger?: Logger;

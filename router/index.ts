@@ -40,3 +40,4 @@ export { AppProfileCache, type AppUseSource } from './placement/app-profile-cach
 export { buildServer, listenApi, type ApiListeners, type VirtzoneServer } from './server.js';
 export type { RouterDeps } from './deps.js';
 export { ProblemError } from './problem.js';
+export { loadTemplates, type TemplateCatalog } from './provisioning/templates.js';

@@ -19,6 +19,7 @@ import { healthRoutes } from './plugins/health.js';
 import { historyRoutes } from './plugins/history.js';
 import { metaRoutes } from './plugins/meta.js';
 import { placementRoutes } from './plugins/placements.js';
+import { provisioningRoutes } from './plugins/provisioning.js';
 import { readRoutes } from './plugins/reads.js';
 import { zoneRoutes } from './plugins/zones.js';
 import { problemBody } from './problem.js';
@@ -78,6 +79,8 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
     appProfiles: deps.appProfiles,
     host: deps.host,
     ensurePartition: deps.ensurePartition,
+    audit: deps.audit,
+    onDomainTagged: deps.onDomainTagged,
     now,
     logger: deps.logger,
     policy: overflowPolicy(config.overflow.policy, config.overflow, rng),
@@ -96,8 +99,9 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
     tokenDigest: null,
     handler: handler!,
     reconfigure(next) {
-      context.deps = { ...context.deps, config: next };
+      // the service first: templates that do not load (ConfigError) change nothing
       service.reconfigure(next, overflowPolicy(next.overflow.policy, next.overflow, rng));
+      context.deps = { ...context.deps, config: next };
     },
   };
 
@@ -126,6 +130,7 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
   });
 
   await app.register(placementRoutes, context);
+  await app.register(provisioningRoutes, context);
   await app.register(zoneRoutes, context);
   await app.register(readRoutes, context);
   await app.register(actionRoutes, context);

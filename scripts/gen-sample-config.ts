@@ -27,6 +27,8 @@ export interface SchemaNode {
   properties?: Record<string, SchemaNode>;
   required?: string[];
   items?: SchemaNode;
+  /** a map of named entries (TypeBox Record): one schema for every value */
+  patternProperties?: Record<string, SchemaNode>;
   anyOf?: SchemaNode[];
   const?: unknown;
   minimum?: number;
@@ -132,8 +134,10 @@ function docLines(key: string, path: string, s: SchemaNode, optional: boolean, i
   return lines;
 }
 
+const isEmpty = (v: unknown) => (Array.isArray(v) ? v.length === 0 : v !== null && typeof v === 'object' && Object.keys(v).length === 0);
+
 function exampleOf(path: string, s: SchemaNode): unknown {
-  if (s.default !== undefined && !(Array.isArray(s.default) && s.default.length === 0)) return s.default;
+  if (s.default !== undefined && !isEmpty(s.default)) return s.default;
   if (s.examples && s.examples.length > 0) return s.examples[0];
   if (s.default !== undefined) return s.default;
   throw new SampleConfigError(`config key ${path} has neither a default nor examples in core/config/schema.ts: add "examples" so the sample can show it`);
@@ -158,6 +162,17 @@ function renderKey(key: string, path: string, s: SchemaNode, value: unknown, opt
   if (s.type === 'object' && s.properties) {
     out.push(prefix);
     out.push(...renderProperties(path, s, value, childCol, false, ctx));
+  } else if (s.type === 'object' && s.patternProperties) {
+    // a map of named entries: its example's entries, each rendered with the value schema
+    const entries = (value !== undefined && !isEmpty(value) ? value : exampleOf(path, s)) as Record<string, unknown>;
+    const valueSchema = Object.values(s.patternProperties)[0];
+    out.push(prefix);
+    Object.entries(entries).forEach(([name, entry], i) => {
+      const entryCtx = { docs: ctx.docs && i === 0, optionals: ctx.optionals && i === 0 };
+      if (entryCtx.docs) out.push(`${' '.repeat(childCol)}# an entry named ${name} (the name is yours to choose)`);
+      out.push(`${' '.repeat(childCol)}#${name}:`);
+      out.push(...renderProperties(`${path}.${name}`, valueSchema, entry, childCol + 2, false, entryCtx));
+    });
   } else if (s.type === 'array' && s.items) {
     const items = (value !== undefined ? value : exampleOf(path, s)) as unknown[];
     if (!Array.isArray(items) || items.length === 0) {

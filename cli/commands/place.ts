@@ -15,6 +15,9 @@ interface PlaceOptions extends ConnectionOptions {
   vcpus: string;
   memory: string;
   name?: string;
+  template?: string;
+  image?: string;
+  network?: string[];
   domainXml?: string;
   ttl?: string;
   idempotencyKey?: string;
@@ -29,6 +32,9 @@ const OPTION_OF: Record<string, string> = {
   vcpus: '--vcpus',
   memoryMiB: '--memory',
   name: '--name',
+  template: '--template',
+  image: '--image',
+  networks: '--network',
   domainXml: '--domain-xml',
   ttlSeconds: '--ttl',
   'Idempotency-Key': '--idempotency-key',
@@ -51,6 +57,9 @@ function placementBody(opts: PlaceOptions): Record<string, unknown> {
   };
   if (opts.priority !== undefined) body.priority = opts.priority;
   if (opts.name !== undefined) body.name = opts.name;
+  if (opts.template !== undefined) body.template = opts.template;
+  if (opts.image !== undefined) body.image = opts.image;
+  if (opts.network !== undefined) body.networks = opts.network;
   if (opts.ttl !== undefined) body.ttlSeconds = wholeNumber(opts.ttl, '--ttl', 1, 604_800, 'seconds');
   if (opts.domainXml !== undefined) {
     try {
@@ -86,14 +95,17 @@ interface Rejected {
 export function registerPlace(program: Command): void {
   const cmd = program
     .command('place')
-    .description('reserve room for a VM in its zone (and optionally define and start it from domain XML)')
+    .description('reserve room for a VM in its zone (and with --template create and start it)')
     .requiredOption('--tenant <name>', 'tenant asking for the VM')
     .requiredOption('--app <name>', 'application the VM belongs to')
     .option('--priority <class>', 'explicit class (zone); default: the config rules decide, else general')
     .requiredOption('--vcpus <n>', 'vCPUs to reserve')
     .requiredOption('--memory <MiB>', 'memory to reserve, in MiB')
-    .option('--name <domain>', 'domain name (must equal <name> in --domain-xml when both are given)')
-    .option('--domain-xml <file>', 'libvirt domain XML: the daemon sets its partition and tags, defines and starts it')
+    .option('--name <domain>', 'domain name (default with --template: <app>-<8 hex digits>; must equal <name> in --domain-xml)')
+    .option('--template <name>', 'build the VM from this operator template (virtzone templates): the daemon creates, starts and tags it')
+    .option('--image <volume>', "with --template: a volume of the template's storage pool to make the root disk from")
+    .option('--network <name>', "with --template: a network from the template's list (repeat for more; default: its first)", (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--domain-xml <file>', 'your own libvirt domain XML (only if the operator turned provisioning.rawDomainXml on; it must pass the allow-list)')
     .option('--ttl <seconds>', "how long the reservation holds (default: the daemon's api.defaultTtlSeconds)")
     .option('--idempotency-key <key>', 'reuse a key to retry safely (default: a new random UUID, printed)')
     .option('--json', 'print the daemon\'s answer as JSON (with the Idempotency-Key used)');
@@ -111,7 +123,7 @@ never reserves twice.
 Examples:
   virtzone place --tenant acme --app web --vcpus 2 --memory 4096
   virtzone place --tenant acme --app db --priority gold --vcpus 4 --memory 16384 --ttl 600
-  virtzone place --tenant acme --app web --vcpus 2 --memory 2048 --domain-xml web-07.xml --name web-07
+  virtzone place --tenant acme --app web --vcpus 2 --memory 2048 --template small --image debian-12.qcow2 --name web-07
   virtzone place ... --json | jq -r .reservationId`,
     )
     .action(async (opts: PlaceOptions) => {
@@ -133,7 +145,7 @@ Examples:
           ['Partition', p.partition],
           ['Expires', p.expiresAt],
         ];
-        if (p.domain) rows.push(['Domain', `${p.domain} (defined and started)`]);
+        if (p.domain) rows.push(['Domain', `${p.domain} (created and started)`]);
         rows.push(['Idempotency-Key', replayed ? `${key} (replayed: the first answer)` : key]);
         process.stdout.write(kv(rows));
         return;

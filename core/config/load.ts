@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ConfigSchema, type Config } from './schema.js';
+import { ConfigSchema, TemplateSchema, type Config } from './schema.js';
 
 const DEFAULT_CONFIG_PATH = '/etc/virtzone/virtzoned.yaml';
 export const GENERAL_ZONE = 'general';
@@ -45,7 +45,12 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${source}: the top level must be a mapping of keys, got ${show(raw)}`, '(root)');
   }
-  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw)) as unknown;
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw)) as Record<string, unknown>;
+  // TypeBox fills defaults of declared properties only, not of a record's values
+  const templates = withDefaults.templates;
+  if (templates && typeof templates === 'object' && !Array.isArray(templates)) {
+    for (const [name, t] of Object.entries(templates)) (templates as Record<string, unknown>)[name] = Value.Default(TemplateSchema, t);
+  }
   const first = checker.Errors(withDefaults).First();
   if (first) {
     const key = keyOf(first.path);
@@ -55,7 +60,7 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
     }
     throw new ConfigError(`${source}: key ${key}: value ${show(first.value)} is invalid: expected ${expected}`, key);
   }
-  const config = withDefaults as Config;
+  const config = withDefaults as unknown as Config;
   checkSemantics(config, source);
   return config;
 }
@@ -84,6 +89,14 @@ function checkSemantics(config: Config, source: string): void {
   });
   if (config.autoscaler.lowWater >= config.autoscaler.highWater) {
     throw new ConfigError(`${source}: key autoscaler.lowWater: value ${config.autoscaler.lowWater} is invalid: expected less than autoscaler.highWater (${config.autoscaler.highWater})`, 'autoscaler.lowWater');
+  }
+  for (const [name, t] of Object.entries(config.templates)) {
+    for (const range of ['vcpus', 'memoryMiB'] as const) {
+      if (t[range].min > t[range].max) {
+        const key = `templates.${name}.${range}.max`;
+        throw new ConfigError(`${source}: key ${key}: value ${t[range].max} is invalid: expected at least ${range}.min (${t[range].min})`, key);
+      }
+    }
   }
   if (config.api.listen && !config.api.tokenFile) {
     throw new ConfigError(`${source}: key api.tokenFile: value nothing is invalid: expected a token file path when api.listen is set`, 'api.tokenFile');

@@ -36,6 +36,34 @@ export const ClassSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const SizeRange = (what: string, unit: string, max: number, defMin: number, defMax: number) =>
+  Type.Object(
+    {
+      min: Type.Integer({ minimum: 1, maximum: max, default: defMin, description: `smallest ${what} a request may ask for, ${unit}` }),
+      max: Type.Integer({ minimum: 1, maximum: max, default: defMax, description: `largest ${what} a request may ask for, ${unit}` }),
+    },
+    { additionalProperties: false, default: {}, description: `the ${what} a request may ask for` },
+  );
+
+export const TemplateSchema = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 256, description: 'what the template is for (shown by virtzone templates)' })),
+    domainType: Type.Union([Type.Literal('kvm'), Type.Literal('qemu'), Type.Literal('test')], { default: 'kvm', description: "libvirt <domain type>: kvm on real hosts; qemu (TCG) where KVM is absent; test for libvirt's test driver" }),
+    arch: Type.String({ pattern: '^[a-z0-9_]{1,32}$', default: 'x86_64', description: 'guest architecture' }),
+    machine: Type.String({ pattern: '^[a-z0-9_.-]{1,64}$', default: 'q35', description: 'QEMU machine type' }),
+    firmware: Type.Union([Type.Literal('bios'), Type.Literal('efi')], { default: 'bios', description: 'guest firmware' }),
+    diskBus: Type.Union([Type.Literal('virtio'), Type.Literal('sata'), Type.Literal('scsi')], { default: 'virtio', description: 'bus of the root disk' }),
+    nicModel: Type.Union([Type.Literal('virtio'), Type.Literal('e1000'), Type.Literal('rtl8139')], { default: 'virtio', description: 'model of each network interface' }),
+    vcpus: SizeRange('vCPU count', 'vCPUs', 1024, 1, 8),
+    memoryMiB: SizeRange('memory', 'MiB', 16777216, 256, 16384),
+    pool: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'libvirt storage pool holding the images a request may name; the root disks are created there too', examples: ['images'] }),
+    rootDisk: Type.Union([Type.Literal('overlay'), Type.Literal('clone')], { default: 'overlay', description: 'how a root disk is made from the image: overlay = a qcow2 volume backed by the image (fast, the image must stay); clone = a full copy (virStorageVolCreateXMLFrom)' }),
+    networks: Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), { minItems: 1, uniqueItems: true, description: 'libvirt networks a VM of this template may join; a request that names none joins the first' }),
+    baseXmlFile: Type.Optional(Type.String({ pattern: '^/', description: "root-owned domain XML file used as the guest shape instead of the keys above (the daemon still sets name, uuid, size, partition, metadata, root disk and networks); it must be owned by root and writable by root only", examples: ['/etc/virtzone/templates/legacy-bios.xml'] })),
+  },
+  { additionalProperties: false, description: 'a VM shape the operator allows: requests name it with a size in its ranges, an image of its pool and networks of its list' },
+);
+
 export const RuleSchema = Type.Object(
   {
     tenant: Type.Optional(Type.String({ minLength: 1, description: 'match requests from this tenant', examples: ['acme'] })),
@@ -187,6 +215,22 @@ export const ConfigSchema = Type.Object(
         appMinSamples: Type.Integer({ minimum: 1, default: 288, description: 'expected admission: 5-minute samples an app needs (288 = one VM-day) before its own ratio is used' }),
       },
       { additionalProperties: false, default: {}, description: 'the placement router\'s admission into zones' },
+    ),
+    templates: Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' }), TemplateSchema, {
+      additionalProperties: false,
+      default: {},
+      description: 'VM templates by name (letters a-z, digits, -): the only shapes POST /v1/placements builds domains from. None by default: placements then only reserve, and callers create and confirm their VMs',
+      examples: [{ small: { description: 'a small Linux VM', pool: 'images', networks: ['default'] } }],
+    }),
+    provisioning: Type.Object(
+      {
+        rawDomainXml: Type.Boolean({
+          default: false,
+          description: "accept a caller's own domain XML (domainXml) in placements; it must still pass the allow-list (the elements templates produce; disks only from templates' pools, networks only from templates' lists). Off: only templates create domains",
+        }),
+        reconcileIntervalSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 300, description: 'seconds between two reconciler passes over the domains the daemon created (one also runs at start); 0 = only at start' }),
+      },
+      { additionalProperties: false, default: {}, description: 'creating VMs: templates, raw domain XML, the reconciler' },
     ),
     log: Type.Object(
       {

@@ -13,9 +13,13 @@ import {
   type HostEvent,
   type ImpactFlags,
   type MemoryParams,
+  type NetworkInfo,
   type NodeInfo,
   type SchedulerParams,
+  type StoragePoolInfo,
+  type StorageVolumeInfo,
 } from './types.js';
+import { readPoolXml, readVolumeXml } from '../xml/storage-xml.js';
 import { LibvirtError, isLibvirtError, mayBeConnectionLoss } from './errors.js';
 import {
   loadNative,
@@ -24,6 +28,7 @@ import {
   type RawDomainInfo,
   type RawDomainStatsRecord,
   type RawEvent,
+  type RawStorageVolume,
   type TypedParams,
 } from './native.js';
 
@@ -37,6 +42,10 @@ const EVENT_KINDS: readonly DomainEventKind[] = [
 ];
 /** virConnectCloseReason, by value */
 const CLOSE_REASONS = ['connection error', 'end of file from libvirtd', 'keepalive timeout', 'closed by client'];
+
+function toVolumeInfo(pool: string, v: RawStorageVolume): StorageVolumeInfo {
+  return { name: v.name, pool, path: v.path, key: v.key, ...readVolumeXml(v.xml) };
+}
 
 function domainStateName(state: number): DomainState {
   return DOMAIN_STATES[state] ?? 'nostate';
@@ -159,6 +168,37 @@ export class LibvirtHost implements HostAdapter {
 
   async lookup(name: string): Promise<DomainInfo> {
     return toDomainInfo(await this.call(`lookup(${q(name)})`, (c) => c.lookupByName(name)));
+  }
+
+  async lookupByUuid(uuid: string): Promise<DomainInfo> {
+    return toDomainInfo(await this.call(`lookupByUuid(${q(uuid)})`, (c) => c.lookupByUuid(uuid)));
+  }
+
+  async lookupStoragePool(name: string): Promise<StoragePoolInfo> {
+    const p = await this.call(`lookupStoragePool(${q(name)})`, (c) => c.lookupStoragePool(name));
+    return { name: p.name, uuid: p.uuid, active: p.active, ...readPoolXml(p.xml) };
+  }
+
+  async listStorageVolumes(pool: string): Promise<StorageVolumeInfo[]> {
+    const list = await this.call(`listStorageVolumes(${q(pool)})`, (c) => c.listStorageVolumes(pool));
+    return list.map((v) => toVolumeInfo(pool, v));
+  }
+
+  async lookupStorageVolume(pool: string, name: string): Promise<StorageVolumeInfo> {
+    return toVolumeInfo(pool, await this.call(`lookupStorageVolume(${q(pool)}, ${q(name)})`, (c) => c.lookupStorageVolume(pool, name)));
+  }
+
+  async createStorageVolume(pool: string, xml: string, opts: { cloneFrom?: string } = {}): Promise<StorageVolumeInfo> {
+    const v = await this.call(`createStorageVolume(${q(pool)})`, (c) => (opts.cloneFrom !== undefined ? c.createStorageVolume(pool, xml, opts.cloneFrom) : c.createStorageVolume(pool, xml)));
+    return toVolumeInfo(pool, v);
+  }
+
+  async deleteStorageVolume(pool: string, name: string): Promise<void> {
+    await this.call(`deleteStorageVolume(${q(pool)}, ${q(name)})`, (c) => c.deleteStorageVolume(pool, name));
+  }
+
+  async listNetworks(): Promise<NetworkInfo[]> {
+    return (await this.call('listNetworks()', (c) => c.listNetworks())).map((n) => ({ ...n }));
   }
 
   async getXml(name: string, opts: { inactive?: boolean } = {}): Promise<string> {

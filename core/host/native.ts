@@ -89,6 +89,30 @@ export interface NativeConnection {
     uri: string | null,
     flags?: number,
   ): Promise<void>;
+  lookupByUuid(uuid: string): Promise<RawDomainInfo>;
+  lookupStoragePool(pool: string): Promise<RawStoragePool>;
+  listStorageVolumes(pool: string): Promise<RawStorageVolume[]>;
+  lookupStorageVolume(pool: string, volume: string): Promise<RawStorageVolume>;
+  /** virStorageVolCreateXML, or virStorageVolCreateXMLFrom the named volume of the same pool */
+  createStorageVolume(pool: string, xml: string, cloneFrom?: string): Promise<RawStorageVolume>;
+  deleteStorageVolume(pool: string, volume: string): Promise<void>;
+  listNetworks(): Promise<Array<{ name: string; uuid: string; active: boolean }>>;
+}
+
+/** A storage pool as the addon returns it: its XML description is read in TypeScript. */
+export interface RawStoragePool {
+  name: string;
+  uuid: string;
+  active: boolean;
+  xml: string;
+}
+
+/** A storage volume: name, key, path (virStorageVolGetPath) and its XML description. */
+export interface RawStorageVolume {
+  name: string;
+  key: string;
+  path: string;
+  xml: string;
 }
 
 /** Values of libvirt's enums and flags, read from the real headers by the addon. */

@@ -32,6 +32,13 @@ export function supervisedHost(supervisor: HostSupervisor): HostAdapter {
     setMemoryParams: (name, params, flags) => cur().setMemoryParams(name, params, flags),
     getMetadata: (name, flags) => cur().getMetadata(name, flags),
     setMetadata: (name, xml, flags) => cur().setMetadata(name, xml, flags),
+    lookupByUuid: (uuid) => cur().lookupByUuid(uuid),
+    lookupStoragePool: (name) => cur().lookupStoragePool(name),
+    listStorageVolumes: (pool) => cur().listStorageVolumes(pool),
+    lookupStorageVolume: (pool, name) => cur().lookupStorageVolume(pool, name),
+    createStorageVolume: (pool, xml, opts) => cur().createStorageVolume(pool, xml, opts),
+    deleteStorageVolume: (pool, name) => cur().deleteStorageVolume(pool, name),
+    listNetworks: () => cur().listNetworks(),
     onEvent: (listener: (e: HostEvent) => void) => supervisor.onHostEvent(listener),
   };
 }

@@ -78,6 +78,34 @@ export type HostEvent =
   | { type: 'domain'; event: DomainEvent }
   | { type: 'disconnected'; reason: string };
 
+export interface StoragePoolInfo {
+  name: string;
+  uuid: string;
+  active: boolean;
+  /** <pool type>, e.g. 'dir' */
+  type: string;
+  /** <target><path>, null when the pool has none */
+  targetPath: string | null;
+}
+
+export interface StorageVolumeInfo {
+  name: string;
+  pool: string;
+  /** virStorageVolGetPath */
+  path: string;
+  key: string;
+  capacityBytes: number;
+  allocationBytes: number;
+  /** <target><format type>, null when absent */
+  format: string | null;
+}
+
+export interface NetworkInfo {
+  name: string;
+  uuid: string;
+  active: boolean;
+}
+
 /** The metadata namespace virtzone writes into <metadata> (libvirt's app-data convention). */
 export const VIRTZONE_NS_URI = 'https://virtzone.dev/xmlns/virtzone/1';
 export const VIRTZONE_NS_PREFIX = 'virtzone';
@@ -108,6 +136,17 @@ export interface HostAdapter {
   getMetadata(name: string, flags?: ImpactFlags): Promise<string | null>;
   /** stores `xml` (one element, e.g. <zone class="gold"/>) under the virtzone namespace */
   setMetadata(name: string, xml: string | null, flags?: ImpactFlags): Promise<void>;
+  /** VIR_ERR_NO_DOMAIN when there is none */
+  lookupByUuid(uuid: string): Promise<DomainInfo>;
+  /** VIR_ERR_NO_STORAGE_POOL when there is none */
+  lookupStoragePool(name: string): Promise<StoragePoolInfo>;
+  listStorageVolumes(pool: string): Promise<StorageVolumeInfo[]>;
+  /** VIR_ERR_NO_STORAGE_VOL when there is none */
+  lookupStorageVolume(pool: string, name: string): Promise<StorageVolumeInfo>;
+  /** virStorageVolCreateXML; with cloneFrom (a volume of the same pool) virStorageVolCreateXMLFrom */
+  createStorageVolume(pool: string, xml: string, opts?: { cloneFrom?: string }): Promise<StorageVolumeInfo>;
+  deleteStorageVolume(pool: string, name: string): Promise<void>;
+  listNetworks(): Promise<NetworkInfo[]>;
   /** lifecycle events and connection loss; returns an unsubscribe function */
   onEvent(listener: (e: HostEvent) => void): () => void;
 }

@@ -16,6 +16,7 @@ import { createNotifier } from '../process/notify.js';
 import { installSignalHandlers } from '../process/signals.js';
 import { createConfigReloader } from '../process/config-reload.js';
 import { FloorsExceedCapacityError } from '../../partitioner/index.js';
+import { loadTemplates } from '../../router/index.js';
 
 const EX_CONFIG = 78;
 
@@ -45,8 +46,11 @@ function parseFlags(argv: string[]): Flags {
   return program.opts<Flags>();
 }
 
+/** The config with its templates' base XML files checked: a bad one is a config error (exit 78, or a refused reload). */
 function loadConfig(flags: Flags): Config {
-  return applyOverrides(loadConfigFile(flags.config), flags);
+  const config = applyOverrides(loadConfigFile(flags.config), flags);
+  loadTemplates(config, flags.config ?? 'config');
+  return config;
 }
 
 async function demoOpenHost(dir: string, speed: number, log: Logger) {

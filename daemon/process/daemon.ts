@@ -52,6 +52,7 @@ export class Daemon {
   private server: VirtzoneServer | null = null;
   private listeners: ApiListeners | null = null;
   private refreshTicker: Ticker | null = null;
+  private reconcileTicker: Ticker | null = null;
   private readonly appProfiles: AppProfileCache;
   private peaks: { at: number; value: ReadonlyMap<string, number | null> } | null = null;
   private stopping = false;
@@ -132,9 +133,27 @@ export class Daemon {
       host: this.host,
       ensurePartition: this.partitions ? (zone, incoming) => this.ensurePartition(zone, incoming) : undefined,
       storeWrites: () => this.writeHealth.status(),
+      audit: this.audit,
+      onDomainTagged: (uuid) => {
+        this.inventory.invalidate(uuid);
+        this.collector.forget(uuid);
+      },
       logger: this.log.child({ component: 'api' }),
     });
+    // creations a stop cut off are settled before any request (or its retry) arrives
+    await this.reconcile('start');
     this.listeners = await listenApi(this.server, this.config.api);
+    const reconcileSeconds = this.config.provisioning.reconcileIntervalSeconds;
+    if (reconcileSeconds > 0) {
+      this.reconcileTicker = startTicker({
+        name: 'reconciler',
+        intervalMs: reconcileSeconds * 1000,
+        immediate: false,
+        timer: realTimer,
+        log: this.log,
+        tick: () => this.reconcile('periodic'),
+      });
+    }
     this.refreshTicker = startTicker({
       name: 'plan refresh',
       intervalMs: this.config.forecast.refreshMinutes * 60_000,
@@ -148,11 +167,26 @@ export class Daemon {
     this.log.info({ socket: this.config.api.socket, tcp: this.listeners.tcp }, 'virtzoned serving');
   }
 
+  /**
+   * One reconciler pass over the domains the daemon created (applied: it never removes a
+   * running guest). Skipped while libvirt is unreachable; the next pass catches up.
+   */
+  private async reconcile(why: 'start' | 'periodic'): Promise<void> {
+    if (!this.server || !this.host.isAlive()) return;
+    try {
+      const outcomes = await this.server.service.reconciler.reconcile({ dryRun: false });
+      if (outcomes.length > 0 || why === 'start') this.log.info({ why, actions: outcomes.length, failed: outcomes.filter((o) => o.result === 'failed').length }, 'reconciled created domains');
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, why }, 'reconciler pass failed; the next one retries');
+    }
+  }
+
   /** Finishes the current ticks and closes everything, in reverse order of start. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     await this.refreshTicker?.stop();
+    await this.reconcileTicker?.stop();
     await this.listeners?.close().catch((err) => this.log.warn({ err }, 'closing the API'));
     await this.collectorRoutine.stop();
     await this.autoscaler?.stop();

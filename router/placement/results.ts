@@ -6,15 +6,16 @@ import type { PlacedAnswer } from './placed-answer.js';
 
 /**
  * Why a request was not carried out:
- *  - invalid: it cannot be carried out as asked (unknown priority, reused key, bad domain XML, no such domain);
+ *  - invalid: it cannot be carried out as asked (unknown priority or template, a size outside the template, reused key, refused domain XML, no such domain);
+ *  - forbidden: this host does not allow what it asks (raw domain XML when provisioning.rawDomainXml is off);
  *  - in-progress: a request with the same key is still being carried out; retry soon;
  *  - conflict: it clashes with what exists (a domain of that name, a reservation in another state);
  *  - not-found: no such reservation;
  *  - host-unavailable: no connection to libvirt now;
  *  - partition-failed: the zone's resource partition could not be prepared;
- *  - host-failed: libvirt failed to start or tag the domain.
+ *  - host-failed: libvirt failed to create, start or tag the domain (its message is logged, not sent).
  */
-export type RefusalReason = 'invalid' | 'in-progress' | 'conflict' | 'not-found' | 'host-unavailable' | 'partition-failed' | 'host-failed';
+export type RefusalReason = 'invalid' | 'forbidden' | 'in-progress' | 'conflict' | 'not-found' | 'host-unavailable' | 'partition-failed' | 'host-failed';
 
 export interface Refusal {
   kind: 'refused';

@@ -1,21 +1,28 @@
 // The placement service: maps a request to a zone, gathers what the decision reads
 // (zones, forecast, app profiles), decides (decide.ts) and records the reservation in one
 // group-committed IMMEDIATE transaction that reads the current reservation totals — so
-// concurrent requests can never over-commit — and, with domainXml, creates the domain.
+// concurrent requests can never over-commit — and, with a template (or allowed raw
+// domain XML), stores the creation's intent with it and creates the domain
+// (provisioning/provisioner.ts).
 // It answers in domain terms (results.ts); plugins/placements.ts speaks HTTP.
 import type { Logger } from '../../core/log.js';
 import type { Config } from '../../core/config/schema.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import type { ZoneState } from '../../core/model/types.js';
+import type { AuditLog } from '../../core/store/audit.js';
+import { HostUnavailableError, isLibvirtError } from '../../core/host/errors.js';
 import type { AppProfileProvider, EnsurePartition, ForecastProvider, ZoneProvider } from '../deps.js';
+import { Provisioner, type DomainPlan } from '../provisioning/provisioner.js';
+import { Reconciler } from '../provisioning/reconciler.js';
+import { loadTemplates, type TemplateCatalog } from '../provisioning/templates.js';
 import type { OverflowPolicy, Resources } from '../overflow/policy.js';
 import { ReservationLifecycle } from '../reservations/lifecycle.js';
 import type { ReservationStore, ZoneTotals } from '../reservations/store.js';
 import type { AppProfiles } from './app-profile.js';
 import { admissionZones, decidePlacement, freeRoom, placementConfigOf, type ForecastPoint, type PlacementConfig } from './decide.js';
-import { DomainPlacement } from './domain-placement.js';
 import { GroupCommit } from './group-commit.js';
 import { bodyHash, replayOf } from './idempotency.js';
+import { hostRefusal } from './host-refusal.js';
 import { mapToZone } from './mapping.js';
 import { placedAnswer } from './placed-answer.js';
 import { refused, type PlaceResult, type ReservationResult } from './results.js';
@@ -27,9 +34,17 @@ export interface PlacementRequest {
   vcpus: number;
   memoryMiB: number;
   name?: string;
+  /** build the domain from this operator template (with image and networks) */
+  template?: string;
+  image?: string;
+  networks?: string[];
+  /** the caller's own domain XML, when provisioning.rawDomainXml allows it */
   domainXml?: string;
   ttlSeconds?: number;
 }
+
+/** Whether the placement creates its domain (a template, or raw domain XML). */
+const createsDomain = (req: PlacementRequest) => req.template !== undefined || req.domainXml !== undefined;
 
 export type DecisionOutcome = 'placed' | 'borrowed' | 'overflow' | 'rejected' | 'replayed' | 'failed';
 
@@ -44,6 +59,11 @@ export interface PlacementServiceOptions {
   host?: HostAdapter;
   /** see RouterDeps.ensurePartition */
   ensurePartition?: EnsurePartition;
+  /** the operator's templates; default: loaded from config (base XML files read) */
+  templates?: TemplateCatalog;
+  audit?: AuditLog;
+  /** see RouterDeps.onDomainTagged */
+  onDomainTagged?: (uuid: string) => void;
   now: () => number;
   logger?: Logger;
   onDecision?: (zone: string, outcome: DecisionOutcome) => void;
@@ -63,20 +83,43 @@ const NO_PROFILES: AppProfiles = new Map();
 export class PlacementService {
   private decisionConfig: PlacementConfig;
   private readonly reservations: ReservationLifecycle;
-  private readonly domains: DomainPlacement;
+  private readonly provisioner: Provisioner;
+  readonly reconciler: Reconciler;
   private readonly commit: GroupCommit;
+  private templateCatalog: TemplateCatalog;
 
   constructor(private o: PlacementServiceOptions) {
     this.decisionConfig = placementConfigOf(o.config);
-    this.reservations = new ReservationLifecycle({ store: o.store, host: o.host, now: o.now, logger: o.logger });
-    this.domains = new DomainPlacement({ reservations: this.reservations, host: o.host, ensurePartition: o.ensurePartition, logger: o.logger });
+    this.templateCatalog = o.templates ?? loadTemplates(o.config);
+    this.reservations = new ReservationLifecycle({ store: o.store, host: o.host, now: o.now, logger: o.logger, audit: o.audit, onDomainTagged: o.onDomainTagged });
+    this.provisioner = new Provisioner({
+      reservations: this.reservations,
+      host: o.host,
+      templates: () => this.templateCatalog,
+      rawDomainXml: () => this.o.config.provisioning.rawDomainXml,
+      ensurePartition: o.ensurePartition,
+      audit: o.audit,
+      logger: o.logger,
+      now: o.now,
+    });
+    this.reconciler = new Reconciler({ reservations: this.reservations, provisioner: this.provisioner, host: o.host, audit: o.audit, logger: o.logger, now: o.now });
     this.commit = new GroupCommit(o.store, o.now);
   }
 
-  /** A reloaded configuration (SIGHUP): the next decision uses it and the policy built from it. */
-  reconfigure(config: Config, policy: OverflowPolicy): void {
+  /**
+   * A reloaded configuration (SIGHUP): the next decision uses it and the policy built
+   * from it. Its templates are loaded first: a bad base XML file throws (ConfigError)
+   * and nothing changes.
+   */
+  reconfigure(config: Config, policy: OverflowPolicy, templates: TemplateCatalog = loadTemplates(config)): void {
+    this.templateCatalog = templates;
     this.o = { ...this.o, config, policy };
     this.decisionConfig = placementConfigOf(config);
+  }
+
+  /** The operator's templates (GET /v1/templates). */
+  templates(): TemplateCatalog {
+    return this.templateCatalog;
   }
 
   /** The app profiles, or none when they cannot be read (a placement never fails for them). */
@@ -102,34 +145,82 @@ export class PlacementService {
   }
 
   async place(req: PlacementRequest, key: string): Promise<PlaceResult> {
-    const { config, now } = this.o;
+    try {
+      return await this.placeOrThrow(req, key);
+    } catch (err) {
+      // libvirt's trouble is the host's, never the caller's: 503, without libvirt's message
+      if (err instanceof HostUnavailableError) return refused('host-unavailable', 'no connection to libvirt now; retry');
+      if (isLibvirtError(err)) return hostRefusal(err, 'create the domain');
+      throw err;
+    }
+  }
+
+  private async placeOrThrow(req: PlacementRequest, key: string): Promise<PlaceResult> {
+    if (req.template !== undefined && req.domainXml !== undefined) {
+      return refused('invalid', 'give a template or domainXml, not both', 'domainXml');
+    }
+    if (!createsDomain(req)) {
+      for (const field of ['image', 'networks'] as const) {
+        if (req[field] !== undefined) return refused('invalid', `${field} is only used with a template`, field);
+      }
+    }
     const hash = bodyHash(req);
-    // a replayed domainXml placement must not be checked against the host again (its
+    // a retried creating placement must not be checked against the host again (its
     // domain exists now); plain placements are checked for replay in the transaction only
-    if (req.domainXml !== undefined) {
-      await this.domains.settleInterrupted(key, hash);
+    if (createsDomain(req)) {
+      await this.settleCutOff(key, hash);
       const earlier = replayOf(this.o.store, key, hash);
       if (earlier) {
         if (earlier.kind === 'replayed') this.o.onDecision?.(earlier.answer.zone ?? 'unknown', 'replayed');
         return earlier;
       }
     }
-    const mapped = mapToZone(req, this.decisionConfig.classes, config.rules);
+    const mapped = mapToZone(req, this.decisionConfig.classes, this.o.config.rules);
     if (!mapped.ok) return refused('invalid', mapped.detail, mapped.field);
-    const zoneName = mapped.zone;
+    if (!createsDomain(req)) return this.decideAndReserve(req, key, hash, mapped.zone, mapped.via, null);
 
-    // With domainXml everything that can be checked before reserving is checked first.
-    let domainName: string | undefined;
-    if (req.domainXml !== undefined) {
-      const checked = await this.domains.check(req.domainXml, req.name);
-      if (checked.kind === 'refused') return checked;
-      domainName = checked.name;
+    // everything that can be checked before reserving is checked first
+    const prepared = await this.provisioner.prepare(req);
+    if (prepared.kind === 'refused') return prepared;
+    const plan = prepared.plan;
+    try {
+      const outcome = await this.decideAndReserve(req, key, hash, mapped.zone, mapped.via, plan);
+      if (outcome.kind !== 'placed') return outcome;
+      const created = await this.provisioner.create(plan, outcome.reservation);
+      if (created.kind === 'refused') {
+        this.o.onDecision?.(mapped.zone, 'failed');
+        return created;
+      }
+      return { ...outcome, answer: created.answer };
+    } finally {
+      this.provisioner.release(plan);
     }
+  }
 
+  /**
+   * A creating placement whose key has an unfinished creation that no request of this
+   * process carries out was cut off (the daemon stopped half-way, or could not undo a
+   * failed step): the reconciler settles that one reservation first, so the retry gets
+   * the answer the first request would have got, or places afresh.
+   */
+  private async settleCutOff(key: string, hash: string): Promise<void> {
+    const r = this.o.store.getByKey(key);
+    if (!r || r.response !== null || r.bodyHash !== hash || r.creation === null || r.creation === 'done' || r.creation === 'failed') return;
+    if (this.provisioner.creating.has(r.id)) return;
+    if (!this.o.host?.isAlive()) return; // cannot look now: the retry is told "in progress"
+    await this.reconciler.reconcile({ dryRun: false, only: r });
+  }
+
+  /** Decides the placement and records its reservation (with the creation's intent, for a plan). */
+  private async decideAndReserve(req: PlacementRequest, key: string, hash: string, zoneName: string, via: string, plan: DomainPlan | null): Promise<PlaceResult> {
+    const { config, now } = this.o;
     const zones = await this.o.zones();
     const forecast = await this.forecastOf(zones.find((z) => z.name === zoneName));
     const appProfiles = await this.appProfiles();
-    const resources: Resources = { cpuCores: req.vcpus, memoryMiB: req.memoryMiB };
+    // charged = running: a plan's size is what the domain will have
+    const vcpus = plan?.vcpus ?? req.vcpus;
+    const memoryMiB = plan?.memoryMiB ?? req.memoryMiB;
+    const resources: Resources = { cpuCores: vcpus, memoryMiB };
     const ttlMs = (req.ttlSeconds ?? config.api.defaultTtlSeconds) * 1000;
     const decisionConfig = this.decisionConfig;
     const policy = this.o.policy;
@@ -153,19 +244,19 @@ export class PlacementService {
           tenant: req.tenant,
           app: req.app,
           priority: req.priority ?? null,
-          name: req.name ?? domainName ?? null,
-          vcpus: req.vcpus,
-          memoryMiB: req.memoryMiB,
+          name: plan?.name ?? req.name ?? null,
+          vcpus,
+          memoryMiB,
           probability: decision.kind === 'overflow' ? decision.probability : null,
           idempotencyKey: key,
           bodyHash: hash,
           ttlMs,
-          // with domainXml the answer is stored once the domain runs (until then: in progress)
-          answerNow: req.domainXml === undefined,
+          // a creating placement's answer is stored once its domain runs (until then: in progress)
+          answerNow: plan === null,
+          creation: plan ? this.provisioner.intentOf(plan) : undefined,
         },
         t,
       );
-      if (req.domainXml !== undefined) this.domains.begin(reservation.id);
       return { kind: 'placed' as const, outcome: decision.kind, reservation, answer: placedAnswer(reservation) };
     });
 
@@ -182,28 +273,22 @@ export class PlacementService {
     }
     const { reservation } = outcome;
     this.o.onDecision?.(zoneName, outcome.outcome);
-    this.o.logger?.debug({ zone: zoneName, via: mapped.via, reservation: reservation.id, outcome: outcome.outcome, probability: reservation.probability ?? undefined }, 'placement decided');
-    if (req.domainXml === undefined) return outcome;
-    let created;
-    try {
-      created = await this.domains.create(req.domainXml, reservation, outcome.answer);
-    } catch (err) {
-      this.o.onDecision?.(zoneName, 'failed');
-      throw err;
-    }
-    if (created.kind === 'refused') {
-      this.o.onDecision?.(zoneName, 'failed');
-      return created;
-    }
-    return { ...outcome, answer: created.answer };
+    this.o.logger?.debug({ zone: zoneName, via, reservation: reservation.id, outcome: outcome.outcome, probability: reservation.probability ?? undefined }, 'placement decided');
+    return outcome;
   }
 
   get(id: string): ReservationResult {
     return this.reservations.get(id);
   }
 
-  confirm(id: string, domain: string): Promise<ReservationResult> {
-    return this.reservations.confirm(id, domain);
+  async confirm(id: string, domain: string): Promise<ReservationResult> {
+    try {
+      return await this.reservations.confirm(id, domain);
+    } catch (err) {
+      if (err instanceof HostUnavailableError) return refused('host-unavailable', 'no connection to libvirt now; retry');
+      if (isLibvirtError(err)) return hostRefusal(err, `confirm domain ${JSON.stringify(domain)}`);
+      throw err;
+    }
   }
 
   release(id: string): ReservationResult {

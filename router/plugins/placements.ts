@@ -48,12 +48,14 @@ function reservationView(r: Reservation, now: number): Record<string, unknown> {
 
 const REFUSALS: Record<RefusalReason, (r: Refusal) => ProblemError> = {
   invalid: (r) => unprocessable(r.detail, r.field),
+  forbidden: (r) => new ProblemError(403, 'forbidden', 'Forbidden', r.detail, { field: r.field }),
   'in-progress': (r) => new ProblemError(409, 'in-progress', 'Request in progress', r.detail, { field: r.field, headers: { 'retry-after': '1' } }),
   conflict: (r) => conflict(r.detail, r.field),
   'not-found': (r) => notFound(r.detail, r.field),
   'host-unavailable': (r) => unavailable(r.detail),
-  'partition-failed': (r) => new ProblemError(502, 'partition-failed', 'Zone partition unavailable', r.detail, { field: r.field }),
-  'host-failed': (r) => new ProblemError(502, 'host-failed', 'Hypervisor failed', r.detail, { field: r.field }),
+  // the host's trouble, not the caller's: 503, retry later
+  'partition-failed': (r) => new ProblemError(503, 'partition-failed', 'Zone partition unavailable', r.detail, { field: r.field, headers: { 'retry-after': '30' } }),
+  'host-failed': (r) => new ProblemError(503, 'host-failed', 'Hypervisor failed', r.detail, { field: r.field, headers: { 'retry-after': '30' } }),
 };
 
 /** A refusal as the problem the error handler sends (status, problem+json body, headers). */

@@ -5,12 +5,15 @@
 // elsewhere (placement/decide.ts).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../core/log.js';
-import type { HostAdapter } from '../../core/host/types.js';
+import { isLibvirtError } from '../../core/host/errors.js';
+import { buildZoneMetadata, MetadataError, parseZoneMetadata, type ZoneMembership } from '../../core/host/metadata.js';
+import type { DomainInfo, HostAdapter } from '../../core/host/types.js';
+import type { AuditLog } from '../../core/store/audit.js';
 import type { ZoneState } from '../../core/model/types.js';
 import type { AppReservations, ChargedTotals } from '../placement/decide.js';
-import { virtzoneMetadata } from '../placement/create-domain.js';
 import { placedAnswer } from '../placement/placed-answer.js';
-import { refused, type ReservationResult } from '../placement/results.js';
+import { hostRefusal } from '../placement/host-refusal.js';
+import { refused, type Refusal, type ReservationResult } from '../placement/results.js';
 import type { Reservation, ReservationStore, ZoneTotals } from './store.js';
 
 /** ended reservations, and the idempotency keys on them, are kept this long */
@@ -36,6 +39,8 @@ export interface NewReservation {
    * to be created (a retry is told "in progress" until bindCreated stores it)
    */
   answerNow: boolean;
+  /** the domain the daemon is to create for it: its intent, stored with the reservation before anything touches the host */
+  creation?: { domainUuid: string; template: string | null; rootVolume: string | null };
 }
 
 /** The reservations a decision reads, inside the transaction that records it. */
@@ -52,7 +57,13 @@ export interface ReservationLifecycleOptions {
   host?: HostAdapter;
   now: () => number;
   logger?: Logger;
+  audit?: AuditLog;
+  /** see RouterDeps.onDomainTagged */
+  onDomainTagged?: (uuid: string) => void;
 }
+
+/** What confirm found on the host, or why the domain cannot be bound. */
+type ConfirmCheck = { kind: 'ok'; info: DomainInfo; running: boolean; tag: ZoneMembership } | Refusal;
 
 export class ReservationLifecycle {
   constructor(private readonly o: ReservationLifecycleOptions) {}
@@ -94,6 +105,10 @@ export class ReservationLifecycle {
       createdAt: now,
       expiresAt: now + n.ttlMs,
       endedAt: null,
+      domainUuid: n.creation?.domainUuid ?? null,
+      template: n.creation?.template ?? null,
+      rootVolume: n.creation?.rootVolume ?? null,
+      creation: n.creation ? 'intent' : null,
     };
     if (n.answerNow) r.response = JSON.stringify(placedAnswer(r));
     this.o.store.insert(r);
@@ -105,7 +120,13 @@ export class ReservationLifecycle {
     return r ? { kind: 'reservation', reservation: r } : refused('not-found', `no reservation ${id}`, 'id');
   }
 
-  /** Binds a reservation to the domain the caller created (tagging it so the zone monitor counts it in its zone). */
+  /**
+   * Binds a reservation to the domain the caller created and tags it — live and in its
+   * persistent definition, so a running VM joins its zone at the next collector tick —
+   * keeping the floors an operator set in an existing tag of the same class. Refused: a
+   * domain larger than the reservation (what runs is what is charged), one that already
+   * belongs to another zone, reservation or pool.
+   */
   async confirm(id: string, domain: string): Promise<ReservationResult> {
     const { store, now } = this.o;
     const r = store.get(id);
@@ -118,12 +139,19 @@ export class ReservationLifecycle {
     if (r.state !== 'reserved' || r.expiresAt <= t) {
       return refused('conflict', `reservation ${id} is ${r.state === 'reserved' ? 'expired' : r.state}; place again`, 'id');
     }
+    if (r.creation !== null) return refused('conflict', `reservation ${id} is creating its own domain; it cannot be confirmed`, 'id');
     const host = this.o.host;
+    let tagged: ZoneMembership | null = null;
     if (host) {
-      if (!host.isAlive()) return refused('host-unavailable', 'no connection to libvirt: cannot check the domain now');
-      const exists = (await host.listDomains()).some((d) => d.name === domain);
-      if (!exists) return refused('invalid', `no domain named ${JSON.stringify(domain)} on this host`, 'domain');
-      await host.setMetadata(domain, virtzoneMetadata({ zone: r.zone, tenant: r.tenant, app: r.app, reservationId: r.id }), { config: true });
+      const checked = await this.checkConfirmable(host, r, domain);
+      if (checked.kind === 'refused') return checked;
+      tagged = checked.tag;
+      try {
+        await host.setMetadata(domain, buildZoneMetadata(tagged), { live: checked.running, config: checked.info.persistent });
+      } catch (err) {
+        return hostRefusal(err, `tag domain ${JSON.stringify(domain)}`);
+      }
+      this.o.onDomainTagged?.(checked.info.uuid);
     }
     const bound = store.transaction(() => {
       const cur = store.get(id)!;
@@ -132,11 +160,51 @@ export class ReservationLifecycle {
       return store.get(id)!;
     });
     if (bound.domain !== domain) return refused('conflict', `reservation ${id} changed while confirming (now ${bound.state})`, 'id');
+    this.o.audit?.append({ ts: t / 1000, actor: 'router', vm: domain, action: 'confirm', reason: `reservation ${id} confirmed`, before: null, after: tagged ?? { class: r.zone, tagged: false }, result: 'ok', error: null });
     this.o.logger?.info(
-      { vm: domain, zone: r.zone, action: 'tag', why: `reservation ${id} confirmed`, before: null, after: { class: r.zone, tenant: r.tenant, app: r.app, reservation: id }, tagged: host !== undefined },
+      { vm: domain, zone: r.zone, action: 'tag', why: `reservation ${id} confirmed`, before: null, after: tagged, tagged: host !== undefined },
       `${domain} bound to reservation ${id} in zone ${r.zone}`,
     );
     return { kind: 'reservation', reservation: bound };
+  }
+
+  private async checkConfirmable(host: HostAdapter, r: Reservation, domain: string): Promise<ConfirmCheck> {
+    if (!host.isAlive()) return refused('host-unavailable', 'no connection to libvirt: cannot check the domain now');
+    let info: DomainInfo;
+    try {
+      info = await host.lookup(domain);
+    } catch (err) {
+      if (isLibvirtError(err, 'VIR_ERR_NO_DOMAIN')) return refused('invalid', `no domain named ${JSON.stringify(domain)} on this host`, 'domain');
+      return hostRefusal(err, `look up domain ${JSON.stringify(domain)}`);
+    }
+    // what runs is what is charged: the domain may not be larger than its reservation
+    // (<memory>, not the balloon: a guest may refuse to give memory back)
+    if (info.vcpusCurrent > r.vcpus) {
+      return refused('invalid', `domain ${domain} runs ${info.vcpusCurrent} vCPUs, more than the ${r.vcpus} reservation ${r.id} holds`, 'domain');
+    }
+    const memoryMiB = Math.ceil(info.maxMemoryKiB / 1024);
+    if (memoryMiB > r.memoryMiB) {
+      return refused('invalid', `domain ${domain} has ${memoryMiB} MiB of memory, more than the ${r.memoryMiB} MiB reservation ${r.id} holds`, 'domain');
+    }
+    const running = info.id >= 0;
+    let existing: ZoneMembership | null = null;
+    try {
+      const meta = await host.getMetadata(domain, running ? { live: true } : { config: true });
+      existing = meta === null ? null : parseZoneMetadata(meta);
+    } catch (err) {
+      if (err instanceof MetadataError) return refused('conflict', `domain ${domain} carries a virtzone tag that does not parse; fix or remove it first`, 'domain');
+      return hostRefusal(err, `read the tag of domain ${JSON.stringify(domain)}`);
+    }
+    if (existing?.pool !== undefined) return refused('conflict', `domain ${domain} is a member of zone ${existing.class}'s pool`, 'domain');
+    if (existing && existing.class !== r.zone) return refused('conflict', `domain ${domain} already belongs to zone ${existing.class}`, 'domain');
+    if (existing?.reservation !== undefined && existing.reservation !== r.id) {
+      return refused('conflict', `domain ${domain} already belongs to reservation ${existing.reservation}`, 'domain');
+    }
+    // an operator's floors on a domain tagged for this zone are kept
+    const tag: ZoneMembership = { class: r.zone, tenant: r.tenant, app: r.app, reservation: r.id };
+    if (existing?.memoryFloorMiB !== undefined) tag.memoryFloorMiB = existing.memoryFloorMiB;
+    if (existing?.minVcpus !== undefined) tag.minVcpus = existing.minVcpus;
+    return { kind: 'ok', info, running, tag };
   }
 
   /** Releases a reservation (idempotent: an ended one is reported as it is). */
@@ -157,7 +225,11 @@ export class ReservationLifecycle {
   /** Binds a reservation to the domain the daemon created for it and stores the answer for its key; false when it is no longer active. */
   bindCreated(id: string, domain: string, answer: object): boolean {
     const { store } = this.o;
-    return store.transaction(() => store.bind(id, domain, JSON.stringify(answer)));
+    return store.transaction(() => {
+      if (!store.bind(id, domain, JSON.stringify(answer))) return false;
+      if (store.get(id)?.creation != null) store.setCreation(id, 'done');
+      return true;
+    });
   }
 
   /** Releases a placement that did not complete and forgets its key, so a retry is decided afresh. */

@@ -82,4 +82,18 @@ export const RESERVATION_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'creation intents: the domain uuid, template and root volume of a placement that creates its domain, and how far the creation got',
+    up: (db) => {
+      db.exec(`
+        ALTER TABLE reservations ADD COLUMN domain_uuid TEXT;   -- daemon-generated, stored before define
+        ALTER TABLE reservations ADD COLUMN template TEXT;
+        ALTER TABLE reservations ADD COLUMN root_volume TEXT;   -- 'pool/volume' created for the domain
+        -- NULL: the caller creates its domain (plain placement); else how far the daemon got
+        ALTER TABLE reservations ADD COLUMN creation TEXT CHECK (creation IN ('intent', 'volume', 'defined', 'started', 'done', 'failed'));
+        CREATE INDEX reservations_creating ON reservations (created_at) WHERE creation IN ('intent', 'volume', 'defined', 'started');
+      `);
+    },
+  },
 ];

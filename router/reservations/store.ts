@@ -6,6 +6,12 @@ import type { Resources } from '../overflow/policy.js';
 import { RESERVATION_MIGRATIONS } from './schema.js';
 
 export type ReservationState = 'reserved' | 'bound' | 'fulfilled' | 'released' | 'expired';
+/**
+ * How far the daemon got creating a placement's domain: the intent (name, uuid) is stored
+ * before anything touches the host; null for a plain placement (the caller creates it).
+ */
+export type CreationStep = 'intent' | 'volume' | 'defined' | 'started' | 'done' | 'failed';
+export const UNFINISHED_STEPS: readonly CreationStep[] = ['intent', 'volume', 'defined', 'started'];
 
 export interface Reservation {
   id: string;
@@ -28,6 +34,12 @@ export interface Reservation {
   createdAt: number; // unix ms
   expiresAt: number; // unix ms
   endedAt: number | null;
+  /** the uuid the daemon gave the domain it creates; null for a plain placement */
+  domainUuid: string | null;
+  template: string | null;
+  /** 'pool/volume' of the root disk the daemon created, if any */
+  rootVolume: string | null;
+  creation: CreationStep | null;
 }
 
 export interface ZoneTotals {
@@ -56,6 +68,10 @@ interface ReservationRow {
   created_at: number;
   expires_at: number;
   ended_at: number | null;
+  domain_uuid: string | null;
+  template: string | null;
+  root_volume: string | null;
+  creation: CreationStep | null;
 }
 
 const fromRow = (r: ReservationRow): Reservation => ({
@@ -78,6 +94,10 @@ const fromRow = (r: ReservationRow): Reservation => ({
   createdAt: r.created_at,
   expiresAt: r.expires_at,
   endedAt: r.ended_at,
+  domainUuid: r.domain_uuid,
+  template: r.template,
+  rootVolume: r.root_volume,
+  creation: r.creation,
 });
 
 export class ReservationStore {
@@ -91,9 +111,15 @@ export class ReservationStore {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       insert: p(`INSERT INTO reservations (id, zone, charge_zone, tenant, app, priority, name, vcpus, memory_mib, overflow,
-                  probability, state, domain, idempotency_key, body_hash, response, created_at, expires_at)
+                  probability, state, domain, idempotency_key, body_hash, response, created_at, expires_at,
+                  domain_uuid, template, root_volume, creation)
                  VALUES (@id, @zone, @chargeZone, @tenant, @app, @priority, @name, @vcpus, @memoryMiB, @overflow,
-                  @probability, @state, @domain, @idempotencyKey, @bodyHash, @response, @createdAt, @expiresAt)`),
+                  @probability, @state, @domain, @idempotencyKey, @bodyHash, @response, @createdAt, @expiresAt,
+                  @domainUuid, @template, @rootVolume, @creation)`),
+      setCreation: p('UPDATE reservations SET creation = @creation WHERE id = @id'),
+      unfinished: p(`SELECT * FROM reservations WHERE creation IN ('intent', 'volume', 'defined', 'started') ORDER BY created_at`),
+      boundDomains: p(`SELECT * FROM reservations WHERE state = 'bound' AND domain IS NOT NULL`),
+      byDomainUuid: p('SELECT * FROM reservations WHERE domain_uuid = ? ORDER BY created_at DESC LIMIT 1'),
       byKey: p('SELECT * FROM reservations WHERE idempotency_key = ?'),
       forgetKey: p('UPDATE reservations SET idempotency_key = NULL, body_hash = NULL WHERE id = ?'),
       bindDomain: p(`UPDATE reservations SET state = 'bound', domain = @domain, response = coalesce(@response, response)
@@ -201,6 +227,27 @@ export class ReservationStore {
       app: r.app,
       reserved: { cpuCores: r.cpu, memoryMiB: r.memory_mib },
     }));
+  }
+
+  /** Records how far the creation of the reservation's domain got. */
+  setCreation(id: string, creation: CreationStep): void {
+    this.s.setCreation.run({ id, creation });
+  }
+
+  /** Reservations whose domain the daemon began to create and did not finish (or fail) yet, oldest first. */
+  unfinishedCreations(): Reservation[] {
+    return (this.s.unfinished.all() as ReservationRow[]).map(fromRow);
+  }
+
+  /** Active reservations bound to a domain the zone monitor has not counted yet. */
+  boundToDomains(): Reservation[] {
+    return (this.s.boundDomains.all() as ReservationRow[]).map(fromRow);
+  }
+
+  /** The newest reservation that created (or meant to create) the domain with this uuid. */
+  getByDomainUuid(uuid: string): Reservation | undefined {
+    const row = this.s.byDomainUuid.get(uuid.toLowerCase()) as ReservationRow | undefined;
+    return row && fromRow(row);
   }
 
   countActive(): number {

@@ -11,8 +11,27 @@ export const PlacementBody = Type.Object(
     name: Type.Optional(
       Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$', description: 'domain name (must equal <name> in domainXml when both are given)' }),
     ),
+    template: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z][a-z0-9-]{0,31}$', description: "operator template (GET /v1/templates) the daemon builds the domain from, with this request's vcpus and memoryMiB (within the template's ranges), image and networks; the domain is defined, started in its zone's partition and tagged" }),
+    ),
+    image: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$', description: "with template: a volume of the template's storage pool; the root disk is made from it (a qcow2 overlay or a copy)" }),
+    ),
+    networks: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), {
+        minItems: 1,
+        maxItems: 8,
+        uniqueItems: true,
+        description: "with template: libvirt networks from the template's list, one interface each; absent: the template's first",
+      }),
+    ),
     domainXml: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 1048576, description: 'libvirt domain XML; the daemon sets its partition, tags, defines and starts it' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 1048576,
+        description:
+          "the caller's own libvirt domain XML, accepted only when the operator turned provisioning.rawDomainXml on (403 otherwise) and only if it passes the allow-list (422 naming the element): the elements templates produce, disks only as volumes of the templates' pools, interfaces only on the templates' networks. vcpus and memoryMiB must equal its starting vCPUs and <memory>. The daemon sets its uuid, partition and tag",
+      }),
     ),
     ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800, description: 'reservation lifetime; default api.defaultTtlSeconds' })),
   },
@@ -52,7 +71,7 @@ export const Placed = Type.Object(
     overflow: Type.Boolean({ description: 'granted by the overflow manager beyond the zone\'s room' }),
     probability: Type.Optional(Type.Number({ description: 'grant probability (overflow only)' })),
     borrowedFrom: Type.Optional(Type.String({ description: 'zone whose spare capacity holds the reservation until the auto-scaler re-partitions' })),
-    domain: Type.Optional(Type.String({ description: 'domain defined and started from domainXml' })),
+    domain: Type.Optional(Type.String({ description: 'the domain the daemon created and started (template or domainXml)' })),
   },
   { additionalProperties: false },
 );

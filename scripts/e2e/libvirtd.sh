@@ -32,6 +32,8 @@ ensure_packages() {
     missing+=(libvirt-daemon-driver-qemu)
   command -v virsh >/dev/null || missing+=(libvirt-clients)
   command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+  # qcow2 root volumes (overlays and copies) in dir storage pools
+  command -v qemu-img >/dev/null || missing+=(qemu-utils)
   [[ ${#missing[@]} == 0 ]] && return
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -13,6 +13,7 @@ import { domstats, e2eSkipReason, qemuPid, virsh } from './libvirtd.js';
 import { guestCreator, prepareHost, releaseHost } from './host.js';
 import { cgroupHierarchies, partitionDir, processCgroups } from './cgroups.js';
 import { Virtzoned, e2eConfig } from './daemon.js';
+import { BASE_IMAGE, E2E_NETWORK, E2E_POOL, TEMPLATE_CONSOLE, prepareProvisioning, releaseProvisioning } from './provisioning.js';
 
 const skip = e2eSkipReason();
 if (skip) {
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   t.teardown(async () => {
     await daemon?.stop().catch(() => undefined);
     await releaseHost(t, GUESTS, ZONES);
+    await releaseProvisioning();
     writeFileSync(join(E2E_DIR, 'observed-daemon.json'), JSON.stringify(observed, null, 2));
     // a failed run keeps the daemon's log and database for a look
     if (t.passing()) rmSync(dir, { recursive: true, force: true });
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
   });
 
   const image = await prepareHost(t, GUESTS, ZONES);
+  const templates = await prepareProvisioning(image, dir);
   const createGuest = guestCreator(dir, image);
   const zoneMeta = (cls: string) => buildZoneMetadata({ class: cls, tenant: 'e2e', app: 'e2e-test' }, { forDomainXml: true });
   const lastReport = (name: string) => readGuestConsole(consoleLogPath(name)).reports.at(-1);
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
   for (const name of [GOLD_BUSY, GOLD_IDLE, SILVER_IDLE]) await waitFor(`${name} to report`, () => lastReport(name), 60_000);
 
   const t0 = Date.now();
-  daemon = await Virtzoned.start({ dir, config: e2eConfig(dir) });
+  daemon = await Virtzoned.start({ dir, config: e2eConfig(dir, { templates }) });
   t.comment(`virtzoned ${daemon.pid} answering after ${Date.now() - t0} ms`);
   const d = daemon;
 
@@ -132,7 +135,20 @@ async function main(): Promise<void> {
     observed.partitions = { dirs, zones: zones.map((z) => ({ name: z.name, allocation: z.allocation })) };
   });
 
-  await t.test('POST /v1/placements with domainXml starts the guest in its zone partition', async (t) => {
+  await t.test('a VM from a template runs in its zone partition with the size it was charged', async (t) => {
+    // what a request may not decide is refused first, and nothing is defined
+    const names = async () => (await virsh('list', '--all', '--name')).split('\n').map((l) => l.trim()).filter(Boolean).sort();
+    const before = await names();
+    const raw = await d.api('POST', '/v1/placements', { tenant: 'e2e', app: 'e2e-web', vcpus: 1, memoryMiB: 256, domainXml: renderGuestXml({ name: PLACED, image }) }, { 'idempotency-key': 'e2e-raw-1' });
+    t.equal(raw.status, 403, 'raw domain XML is refused on defaults');
+    t.equal(raw.body.field, 'domainXml');
+    const big = await d.api('POST', '/v1/placements', { tenant: 'e2e', app: 'e2e-web', vcpus: 4, memoryMiB: 256, template: 'e2e', image: BASE_IMAGE, name: PLACED }, { 'idempotency-key': 'e2e-big-1' });
+    t.equal(big.status, 422, 'more vCPUs than the template allows');
+    t.equal(big.body.field, 'vcpus');
+    const path = await d.api('POST', '/v1/placements', { tenant: 'e2e', app: 'e2e-web', vcpus: 1, memoryMiB: 256, template: 'e2e', image: '/etc/shadow', name: PLACED }, { 'idempotency-key': 'e2e-path-1' });
+    t.equal(path.status, 400, 'an image is a volume name, never a path');
+    t.same(await names(), before, 'nothing defined');
+
     // libvirt removes a partition's directories when a start in it fails: the router
     // must put them back before every start, not trust the plan's earlier ensure
     const removed: string[] = [];
@@ -142,10 +158,10 @@ async function main(): Promise<void> {
       removed.push(p);
     }
     t.ok(removed.length >= 1, `removed ${removed.join(' ')} behind the daemon's back`);
-    const xml = renderGuestXml({ name: PLACED, image, burn: 0 });
-    rmSync(consoleLogPath(PLACED), { force: true });
+    rmSync(TEMPLATE_CONSOLE, { force: true });
     const started = Date.now();
-    const r = await d.api('POST', '/v1/placements', { tenant: 'e2e', app: 'e2e-web', vcpus: 1, memoryMiB: 256, domainXml: xml }, { 'idempotency-key': 'e2e-place-1' });
+    const body = { tenant: 'e2e', app: 'e2e-web', vcpus: 1, memoryMiB: 256, template: 'e2e', image: BASE_IMAGE, networks: [E2E_NETWORK], name: PLACED };
+    const r = await d.api('POST', '/v1/placements', body, { 'idempotency-key': 'e2e-place-1' });
     t.comment(`POST /v1/placements: ${r.status} in ${Date.now() - started} ms: ${JSON.stringify(r.body)}`);
     t.equal(r.status, 201);
     t.equal(r.body.zone, 'silver', 'mapped by the app rule');
@@ -162,10 +178,28 @@ async function main(): Promise<void> {
     const dumped = await virsh('dumpxml', PLACED);
     t.match(dumped, '<partition>/machine/virtzone-silver</partition>');
     t.match(dumped, /<virtzone:zone [^>]*class="silver"/, 'tagged with virtzone metadata');
+    t.match(dumped, /<vcpu placement='static'>1<\/vcpu>/, 'runs the 1 vCPU it was charged');
+    t.match(dumped, /<memory unit='KiB'>262144<\/memory>/, 'and the 256 MiB');
+    t.match(dumped, /<currentMemory unit='KiB'>262144<\/currentMemory>/);
+    t.match(dumped, new RegExp(`<source pool='${E2E_POOL}' volume='${PLACED}-root.qcow2'/>`), 'its root disk: a volume of the template\'s pool');
+    t.match(dumped, new RegExp(`<source network='${E2E_NETWORK}'`), 'on the allowed network');
+    const vol = await virsh('vol-dumpxml', '--pool', E2E_POOL, `${PLACED}-root.qcow2`);
+    t.match(vol, /<backingStore>[\s\S]*base\.qcow2/, 'a qcow2 overlay backed by the image');
+    const row = (() => {
+      const x = db();
+      try {
+        return x.prepare('SELECT vcpus, memory_mib, domain_uuid, creation FROM reservations WHERE domain = ?').get(PLACED) as Record<string, unknown>;
+      } finally {
+        x.close();
+      }
+    })();
+    t.match(row, { vcpus: 1, memory_mib: 256, creation: 'done' }, 'charged what it runs');
+    t.match(dumped, new RegExp(`<uuid>${row.domain_uuid}</uuid>`), "the domain carries the daemon's uuid");
     const repair = auditRows("action = 'zone-partition' AND vm = 'zone:silver'");
     t.equal(repair.length, 1, 'the repaired partition is audited');
     t.equal(repair[0]?.result, 'ok');
-    await waitFor('the placed guest to report', () => lastReport(PLACED), 60_000);
+    t.equal(auditRows("action = 'create' AND vm = ?", PLACED)[0]?.result, 'ok', 'the creation is audited');
+    await waitFor('the placed guest to report', () => readGuestConsole(TEMPLATE_CONSOLE).reports.at(-1), 60_000);
     observed.placement = { status: r.status, body: r.body, cgroup: cg, inPartition: inPartition.length, repaired: removed };
   });
 

@@ -65,6 +65,8 @@ export interface VirtzonedOptions {
   config: Record<string, unknown>;
   /** name of the log file in dir; default virtzoned.log (appended: a restarted daemon adds to it) */
   logName?: string;
+  /** extra environment, e.g. VIRTZONE_FAILPOINTS to freeze it at a step (core/failpoint.ts) */
+  env?: Record<string, string>;
 }
 
 export class Virtzoned {
@@ -111,7 +113,7 @@ export class Virtzoned {
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'daemon', 'bin', 'virtzoned.ts'), '--config', configFile], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NOTIFY_SOCKET: '' },
+      env: { ...process.env, NOTIFY_SOCKET: '', ...(o.env ?? {}) },
     });
     const d = new Virtzoned(child, configFile, socket, join(o.dir, o.logName ?? 'virtzoned.log'));
     try {

@@ -15,10 +15,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { buildZoneMetadata } from '../../core/host/metadata.js';
-import { E2E_DIR, consoleLogPath, readGuestConsole, renderGuestXml, waitFor } from './guest.js';
+import { E2E_DIR, consoleLogPath, readGuestConsole, waitFor } from './guest.js';
 import { e2eSkipReason, killLibvirtd, startLibvirtd, virsh } from './libvirtd.js';
 import { guestCreator, prepareHost, releaseHost } from './host.js';
 import { Virtzoned, e2eConfig, type ApiAnswer } from './daemon.js';
+import { BASE_IMAGE, E2E_POOL, prepareProvisioning, releaseProvisioning } from './provisioning.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       await run('umount', [fullDir]).catch(() => run('umount', ['-l', fullDir]).catch((e) => t.comment(`umount ${fullDir}: ${(e as Error).message}`)));
     }
     await releaseHost(t, GUESTS, ZONES);
+    await releaseProvisioning();
     writeFileSync(join(E2E_DIR, 'observed-faults.json'), JSON.stringify(observed, null, 2));
     // a failed run keeps the daemons' logs and databases for a look
     if (t.passing()) rmSync(dir, { recursive: true, force: true });
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
   });
 
   const image = await prepareHost(t, GUESTS, ZONES);
+  const templates = await prepareProvisioning(image, dir);
   const createGuest = guestCreator(dir, image);
   const zoneMeta = (cls: string) => buildZoneMetadata({ class: cls, tenant: 'e2e', app: 'e2e-faults' }, { forDomainXml: true });
   await createGuest({ name: IDLE, burn: 0, metadata: zoneMeta('silver') });
@@ -73,6 +76,7 @@ async function main(): Promise<void> {
     ],
     autoscaler: { enabled: false, intervalSeconds: 2 },
     host: { reserve: { cpuCores: 0, memoryMiB: 2048 }, cpuOvercommit: 16 },
+    templates,
   });
   let daemon = await Virtzoned.start({ dir, config });
   daemons.push(daemon);
@@ -202,32 +206,68 @@ async function main(): Promise<void> {
     observed.killBurst = { sent: answers.size, answered201: created.length, cutOff: failed.length, integrity, afterRetry201: ok201, stored, committedButUnanswered: replayedUnanswered };
   });
 
-  await t.test('(b2) kill -9 while a domainXml placement creates its domain: the retry is answered', async (t) => {
-    const d = daemon;
-    const xml = renderGuestXml({ name: PLACED, image, burn: 0 });
-    rmSync(consoleLogPath(PLACED), { force: true });
-    const req = { tenant: 'e2e', app: 'e2e-web', vcpus: 1, memoryMiB: 256, domainXml: xml };
-    const KEY = 'e2e-cut-domain-1';
-    const first = d.api('POST', '/v1/placements', req, { 'idempotency-key': KEY }).catch((e: Error) => e);
-    // kill as soon as libvirt knows the domain: define done, start under way (or done)
-    await waitFor('the domain to be defined', () => virsh('domstate', PLACED).then(() => true, () => false), 30_000, 20);
-    await d.kill9();
-    const cut = await first;
-    const state = await virsh('domstate', PLACED).then((s) => s.trim(), () => 'gone');
-    t.comment(`killed with the domain ${state}; the request got ${cut instanceof Error ? cut.message : cut.status}`);
-    const row = withDb((db) => db.prepare('SELECT id, state, response FROM reservations WHERE idempotency_key = ?').get(KEY) as { id: string; state: string; response: string | null } | undefined);
-    daemon = await Virtzoned.start({ dir, config, logName: 'virtzoned-3.log' });
-    daemons.push(daemon);
-    const retry = await daemon.api('POST', '/v1/placements', req, { 'idempotency-key': KEY });
-    t.comment(`retry after restart: ${retry.status} ${JSON.stringify(retry.body)} (the cut-off reservation was ${JSON.stringify(row && { state: row.state, answered: row.response !== null })})`);
-    t.equal(retry.status, 201, 'answered, not "in progress" for ever');
-    t.equal(retry.body.domain, PLACED);
-    t.equal((await virsh('domstate', PLACED)).trim(), 'running');
-    const active = withDb((db) => db.prepare("SELECT id FROM reservations WHERE name = ? AND state IN ('reserved', 'bound')").all(PLACED) as Array<{ id: string }>);
-    t.same(active.map((r) => r.id), [retry.body.reservationId], 'exactly one active reservation for the domain');
-    const again = await daemon.api('POST', '/v1/placements', req, { 'idempotency-key': KEY });
-    t.equal(again.body.reservationId, retry.body.reservationId, 'the key replays it from now on');
-    observed.killDomainPlacement = { domainStateAtKill: state, cutReservation: row && { state: row.state, answered: row.response !== null }, retryStatus: retry.status, sameReservation: row?.id === retry.body.reservationId };
+  await t.test('(b2) kill -9 at each step of a creation: after restart nothing half-made, the retry answered', async (t) => {
+    const req = { tenant: 'e2e', app: 'e2e-web', vcpus: 1, memoryMiB: 256, template: 'e2e', image: BASE_IMAGE, name: PLACED };
+    const volume = `${PLACED}-root.qcow2`;
+    const volumes = async () => (await virsh('vol-list', E2E_POOL)).split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+    const tagOf = async (name: string) => /reservation="([^"]+)"/.exec(await virsh('metadata', name, 'https://virtzone.dev/xmlns/virtzone/1').catch(() => ''))?.[1];
+    const steps = [
+      { failpoint: 'create.after-intent', ran: false },
+      { failpoint: 'create.after-volume', ran: false },
+      { failpoint: 'create.after-define', ran: false },
+      { failpoint: 'create.after-start', ran: true },
+      { failpoint: 'create.before-answer', ran: true },
+    ];
+    const results: Record<string, unknown> = {};
+    let n = 0;
+    for (const step of steps) {
+      const KEY = `e2e-cut-${++n}-${step.failpoint.replace(/\W/g, '-')}`;
+      await daemon.stop();
+      const frozen = await Virtzoned.start({ dir, config, logName: `virtzoned-cut-${n}.log`, env: { VIRTZONE_FAILPOINTS: step.failpoint } });
+      daemons.push(frozen);
+      const first = frozen.api('POST', '/v1/placements', req, { 'idempotency-key': KEY }, 120_000).catch((e: Error) => e);
+      await waitFor(`${step.failpoint} to be reached`, () => frozen.lines.some((l) => l.msg.includes(`failpoint ${step.failpoint} reached`)), 60_000, 20);
+      await frozen.kill9();
+      await first;
+      const stateAtKill = await virsh('domstate', PLACED).then((x) => x.trim(), () => 'gone');
+      t.equal(stateAtKill === 'running', step.ran, `${step.failpoint}: killed with the domain ${stateAtKill}`);
+
+      daemon = await Virtzoned.start({ dir, config, logName: `virtzoned-after-${n}.log` });
+      daemons.push(daemon);
+      // the start-up pass ran before the API listened: nothing half-made is left
+      const state = await virsh('domstate', PLACED).then((x) => x.trim(), () => 'gone');
+      const rows = withDb((db) => db.prepare('SELECT id, state, domain, creation FROM reservations WHERE name = ? ORDER BY created_at').all(PLACED) as Array<{ id: string; state: string; domain: string | null; creation: string }>);
+      const cut = rows.at(-1)!;
+      if (step.ran) {
+        t.equal(state, 'running', `${step.failpoint}: the running guest was not destroyed`);
+        t.match(cut, { state: 'bound', domain: PLACED, creation: 'done' }, `${step.failpoint}: bound to the guest that came up`);
+        t.equal(await tagOf(PLACED), cut.id, `${step.failpoint}: the tagged domain has its reservation`);
+      } else {
+        t.equal(state, 'gone', `${step.failpoint}: the domain that never ran was removed`);
+        t.notOk((await volumes()).includes(volume), `${step.failpoint}: with its root volume`);
+        t.match(cut, { state: 'released', creation: 'failed' }, `${step.failpoint}: its reservation released`);
+      }
+      t.equal(rows.filter((r) => r.state === 'reserved').length, 0, `${step.failpoint}: no reservation holds room for a stopped creation`);
+
+      const retry = await daemon.api('POST', '/v1/placements', req, { 'idempotency-key': KEY });
+      t.equal(retry.status, 201, `${step.failpoint}: the retry is answered: ${JSON.stringify(retry.body)}`);
+      t.equal(retry.body.domain, PLACED);
+      t.equal(retry.body.reservationId === cut.id, step.ran, step.ran ? 'the first reservation' : 'placed afresh');
+      t.equal((await virsh('domstate', PLACED)).trim(), 'running');
+      const again = await daemon.api('POST', '/v1/placements', req, { 'idempotency-key': KEY });
+      t.same(again.body, retry.body, `${step.failpoint}: the key replays it from now on`);
+      const active = withDb((db) => db.prepare("SELECT id FROM reservations WHERE name = ? AND state IN ('reserved', 'bound')").all(PLACED) as Array<{ id: string }>);
+      t.same(active.map((r) => r.id), [retry.body.reservationId], `${step.failpoint}: exactly one active reservation for the domain`);
+      t.equal((await volumes()).filter((v) => v === volume).length, 1, `${step.failpoint}: one root volume`);
+      results[step.failpoint] = { stateAtKill, afterRestart: state, cut: { state: cut.state, creation: cut.creation }, retry: retry.status, sameReservation: retry.body.reservationId === cut.id };
+      // gone again for the next step (and the operator's way: destroy, undefine, reconcile)
+      await virsh('destroy', PLACED);
+      await virsh('undefine', PLACED);
+      await virsh('vol-delete', '--pool', E2E_POOL, volume);
+      const rec = await daemon.api('POST', '/v1/reconcile', { apply: true });
+      t.match(rec.body.actions, [{ kind: 'release', domain: PLACED, result: 'applied' }], `${step.failpoint}: the vanished domain's reservation is released`);
+    }
+    observed.killDuringCreation = results;
   });
 
   await t.test('(c) a guest destroyed behind the daemon\'s back mid-plan: the step fails cleanly and is audited', async (t) => {

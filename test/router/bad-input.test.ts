@@ -32,7 +32,8 @@ t.test('malformed requests', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vz-bad-'));
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, 's3cret-token-value\n', { mode: 0o600 });
-  const h = await startHarness({ dir, config: { api: { listen: '127.0.0.1:0', tokenFile, bodyLimitBytes: 4096 } } });
+  // raw domain XML on, so its cases reach the allow-list's parse (off, they are all 403)
+  const h = await startHarness({ dir, config: { api: { listen: '127.0.0.1:0', tokenFile, bodyLimitBytes: 4096 }, provisioning: { rawDomainXml: true } } });
   t.teardown(() => removeDir(dir));
   const sock = { socket: h.socket };
   const tcp = { tcp: h.listeners.tcp! };
@@ -72,6 +73,14 @@ t.test('malformed requests', async (t) => {
     post('ttlSeconds beyond a week', { ...ok, ttlSeconds: 604801 }, 400, 'ttlSeconds'),
     post('ttlSeconds as a string', { ...ok, ttlSeconds: '60' }, 400, 'ttlSeconds'),
     post('name with a space', { ...ok, name: 'my vm' }, 400, 'name'),
+    post('template unknown', { ...ok, template: 'huge', image: 'x.qcow2' }, 422, 'template'),
+    post('template upper case', { ...ok, template: 'Small' }, 400, 'template'),
+    post('image a host path', { ...ok, template: 'small', image: '/dev/sda' }, 400, 'image'),
+    post('image with ..', { ...ok, template: 'small', image: '../../etc/shadow' }, 400, 'image'),
+    post('networks a string', { ...ok, template: 'small', image: 'x.qcow2', networks: 'default' }, 400, 'networks'),
+    post('networks empty', { ...ok, template: 'small', image: 'x.qcow2', networks: [] }, 400, 'networks'),
+    post('networks repeated', { ...ok, template: 'small', image: 'x.qcow2', networks: ['a', 'a'] }, 400, 'networks'),
+    post('networks without a template', { ...ok, networks: ['default'] }, 422, 'networks'),
     post('domainXml empty', { ...ok, domainXml: '' }, 400, 'domainXml'),
     post('domainXml not XML', { ...ok, domainXml: 'just text' }, 422, 'domainXml'),
     post('domainXml with an external entity', { ...ok, domainXml: '<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/shadow">]><domain><name>&x;</name></domain>' }, 422, 'domainXml'),

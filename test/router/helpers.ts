@@ -8,6 +8,7 @@ import { validateConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import type { LoadPrediction, ZoneState } from '../../core/model/types.js';
 import { partitionOf } from '../../core/model/types.js';
+import { AuditLog } from '../../core/store/audit.js';
 import { openDatabase } from '../../core/store/open.js';
 import type { RouterDeps } from '../../router/deps.js';
 import { mulberry32 } from '../../router/overflow/rng.js';
@@ -27,6 +28,12 @@ export function zone(name: string, rank: number, cpuCores: number, memoryMiB: nu
   };
 }
 
+/** Templates over fixtures/host.xml's pool (images) and networks (default, tenant-net; host-lan is in none). */
+export const TEMPLATES = {
+  small: { description: 'a small Linux VM', domainType: 'test', pool: 'images', networks: ['default', 'tenant-net'], vcpus: { min: 1, max: 4 }, memoryMiB: { min: 256, max: 4096 } },
+  copy: { domainType: 'test', pool: 'images', rootDisk: 'clone', networks: ['tenant-net'], vcpus: { min: 1, max: 2 }, memoryMiB: { min: 256, max: 2048 } },
+};
+
 export interface Harness {
   dir: string;
   dbPath: string;
@@ -37,6 +44,8 @@ export interface Harness {
   predictions: LoadPrediction[];
   clock: { now: number };
   config: Config;
+  /** the audit log the router writes creations, confirms and reconciler actions to */
+  audit: AuditLog;
   close(): Promise<void>;
 }
 
@@ -49,6 +58,8 @@ export interface HarnessOptions {
   clock?: { now: number };
   /** app profiles the router charges requests by (RouterDeps.appProfiles) */
   appProfiles?: RouterDeps['appProfiles'];
+  /** see RouterDeps.onDomainTagged */
+  onDomainTagged?: RouterDeps['onDomainTagged'];
   /** the zone provider yields to the event loop for up to this many ms (as a provider doing I/O would) */
   providerDelayMs?: number;
 }
@@ -61,6 +72,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   raw.api = { socket, ...(raw.api ?? {}) };
   const config = validateConfig(raw, 'test');
   const db = openDatabase(dbPath);
+  const audit = new AuditLog(db);
   const zones = opts.zones ?? [zone('gold', 0, 8, 16384), zone('silver', 1, 8, 16384), zone('bronze', 2, 8, 16384), zone('general', 3, 8, 16384)];
   const predictions: LoadPrediction[] = [];
   const clock = opts.clock ?? { now: Date.parse('2025-01-06T12:00:00Z') };
@@ -84,6 +96,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       modelAgeSeconds: async () => (trainedAt === null ? null : (clock.now - trainedAt) / 1000),
     },
     host: opts.host,
+    audit,
+    onDomainTagged: opts.onDomainTagged,
     appProfiles: opts.appProfiles,
     rng: mulberry32(opts.seed ?? 42),
     now: () => clock.now,
@@ -101,6 +115,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     predictions,
     clock,
     config,
+    audit,
     async close() {
       await listeners.close();
       db.close();

@@ -52,6 +52,14 @@ function checkAgainstSchema(s: SchemaNode, value: unknown, path: string, missing
     }
     return;
   }
+  if (s.type === 'object' && s.patternProperties) {
+    // a map of named entries: each entry against the one value schema
+    const entries = Object.entries((value ?? {}) as Record<string, unknown>);
+    if (entries.length === 0) missing.push(`${path}.<name>`);
+    const valueSchema = Object.values(s.patternProperties)[0];
+    for (const [name, entry] of entries) checkAgainstSchema(valueSchema, entry, `${path}.${name}`, missing, wrong);
+    return;
+  }
   if (s.type === 'array' && s.items) {
     const items = Array.isArray(value) ? value : [];
     if (items.length === 0) {

@@ -153,12 +153,60 @@ SetMetadataArgs ParseSetMetadataArgs(const Napi::CallbackInfo& info) {
 
 const char* OrNull(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
 
+struct UuidArgs {
+  std::string uuid;
+};
+UuidArgs ParseUuidArgs(const Napi::CallbackInfo& info) { return {ArgString(info, 0, "domain uuid")}; }
+
+struct PoolArgs {
+  std::string pool;
+};
+PoolArgs ParsePoolArgs(const Napi::CallbackInfo& info) { return {ArgString(info, 0, "storage pool name")}; }
+
+struct VolumeArgs {
+  std::string pool;
+  std::string volume;
+};
+VolumeArgs ParseVolumeArgs(const Napi::CallbackInfo& info) {
+  return {ArgString(info, 0, "storage pool name"), ArgString(info, 1, "volume name")};
+}
+
+struct CreateVolumeArgs {
+  std::string pool;
+  std::string xml;
+  std::optional<std::string> cloneFrom;
+};
+CreateVolumeArgs ParseCreateVolumeArgs(const Napi::CallbackInfo& info) {
+  return {ArgString(info, 0, "storage pool name"), ArgString(info, 1, "volume XML"),
+          ArgOptString(info, 2, "volume to copy")};
+}
+
 // ------------------------------------------------------------------------- results
 
 struct StatsRecord {
   std::string name;
   std::string uuid;
   std::vector<TypedValue> params;
+};
+
+struct PoolRecord {
+  std::string name;
+  std::string uuid;
+  bool active = false;
+  std::string xml;
+};
+
+struct VolumeRecord {
+  std::string name;
+  std::string key;
+  std::string path;
+  std::string xml;
+};
+
+struct NetworkRecord {
+  std::string name;
+  std::string uuid;
+  bool active = false;
 };
 
 struct SchedulerResult {
@@ -211,6 +259,91 @@ Napi::Value SchedulerToJs(Napi::Env env, SchedulerResult& r) {
 }
 
 Napi::Value ParamsToJs(Napi::Env env, std::vector<TypedValue>& params) { return TypedParamsToJs(env, params); }
+
+Napi::Value PoolToJs(Napi::Env env, PoolRecord& p) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", p.name);
+  o.Set("uuid", p.uuid);
+  o.Set("active", p.active);
+  o.Set("xml", p.xml);
+  return o;
+}
+
+Napi::Object VolumeObject(Napi::Env env, const VolumeRecord& v) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", v.name);
+  o.Set("key", v.key);
+  o.Set("path", v.path);
+  o.Set("xml", v.xml);
+  return o;
+}
+
+Napi::Value VolumeToJs(Napi::Env env, VolumeRecord& v) { return VolumeObject(env, v); }
+
+Napi::Value VolumesToJs(Napi::Env env, std::vector<VolumeRecord>& vs) {
+  Napi::Array arr = Napi::Array::New(env, vs.size());
+  for (size_t k = 0; k < vs.size(); k++) arr.Set(static_cast<uint32_t>(k), VolumeObject(env, vs[k]));
+  return arr;
+}
+
+Napi::Value NetworksToJs(Napi::Env env, std::vector<NetworkRecord>& ns) {
+  Napi::Array arr = Napi::Array::New(env, ns.size());
+  for (size_t k = 0; k < ns.size(); k++) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", ns[k].name);
+    o.Set("uuid", ns[k].uuid);
+    o.Set("active", ns[k].active);
+    arr.Set(static_cast<uint32_t>(k), o);
+  }
+  return arr;
+}
+
+// Runs f on the named storage pool (looked up, freed after).
+template <typename F>
+bool WithPool(virConnectPtr conn, const std::string& name, VzError& err, F&& f) {
+  virStoragePoolPtr pool = virStoragePoolLookupByName(conn, name.c_str());
+  if (pool == nullptr) {
+    err = VzError::CaptureLast("virStoragePoolLookupByName");
+    return false;
+  }
+  bool ok = std::forward<F>(f)(pool);
+  virStoragePoolFree(pool);
+  return ok;
+}
+
+// Runs f on the named volume of the named pool.
+template <typename F>
+bool WithVolume(virConnectPtr conn, const std::string& pool, const std::string& name, VzError& err, F&& f) {
+  return WithPool(conn, pool, err, [&](virStoragePoolPtr p) {
+    virStorageVolPtr vol = virStorageVolLookupByName(p, name.c_str());
+    if (vol == nullptr) {
+      err = VzError::CaptureLast("virStorageVolLookupByName");
+      return false;
+    }
+    bool ok = std::forward<F>(f)(vol);
+    virStorageVolFree(vol);
+    return ok;
+  });
+}
+
+bool ReadVolumeRecord(virStorageVolPtr vol, VolumeRecord& out, VzError& err) {
+  const char* name = virStorageVolGetName(vol);
+  const char* key = virStorageVolGetKey(vol);
+  char* path = virStorageVolGetPath(vol);
+  char* xml = virStorageVolGetXMLDesc(vol, 0);
+  bool ok = name != nullptr && key != nullptr && path != nullptr && xml != nullptr;
+  if (ok) {
+    out.name = name;
+    out.key = key;
+    out.path = path;
+    out.xml = xml;
+  } else {
+    err = VzError::CaptureLast("virStorageVolGetPath/XMLDesc");
+  }
+  free(path);
+  free(xml);
+  return ok;
+}
 
 // ------------------------------------------------------------------------- libvirt calls (worker thread)
 
@@ -391,6 +524,124 @@ bool SetMetadata(virConnectPtr c, const SetMetadataArgs& a, bool& /*out*/, VzErr
   });
 }
 
+bool LookupByUuid(virConnectPtr c, const UuidArgs& a, DomainRecord& out, VzError& err) {
+  virDomainPtr d = virDomainLookupByUUIDString(c, a.uuid.c_str());
+  if (d == nullptr) {
+    err = VzError::CaptureLast("virDomainLookupByUUIDString");
+    return false;
+  }
+  bool ok = ReadDomainRecord(d, out, err);
+  virDomainFree(d);
+  return ok;
+}
+
+bool LookupStoragePool(virConnectPtr c, const PoolArgs& a, PoolRecord& out, VzError& err) {
+  return WithPool(c, a.pool, err, [&](virStoragePoolPtr p) {
+    char uuid[VIR_UUID_STRING_BUFLEN] = {0};
+    int active = virStoragePoolIsActive(p);
+    char* xml = virStoragePoolGetXMLDesc(p, 0);
+    if (virStoragePoolGetUUIDString(p, uuid) < 0 || active < 0 || xml == nullptr) {
+      err = VzError::CaptureLast("virStoragePoolGetXMLDesc");
+      free(xml);
+      return false;
+    }
+    out.name = a.pool;
+    out.uuid = uuid;
+    out.active = active == 1;
+    out.xml = xml;
+    free(xml);
+    return true;
+  });
+}
+
+bool ListStorageVolumes(virConnectPtr c, const PoolArgs& a, std::vector<VolumeRecord>& out, VzError& err) {
+  return WithPool(c, a.pool, err, [&](virStoragePoolPtr p) {
+    virStorageVolPtr* vols = nullptr;
+    int n = virStoragePoolListAllVolumes(p, &vols, 0);
+    if (n < 0) {
+      err = VzError::CaptureLast("virStoragePoolListAllVolumes");
+      return false;
+    }
+    bool ok = true;
+    for (int k = 0; k < n; k++) {
+      VolumeRecord r;
+      if (ok) {
+        VzError one;
+        if (ReadVolumeRecord(vols[k], r, one)) {
+          out.push_back(std::move(r));
+        } else if (one.code != VIR_ERR_NO_STORAGE_VOL) {  // one deleted meanwhile is skipped
+          err = one;
+          ok = false;
+        }
+      }
+      virStorageVolFree(vols[k]);
+    }
+    free(vols);
+    return ok;
+  });
+}
+
+bool LookupStorageVolume(virConnectPtr c, const VolumeArgs& a, VolumeRecord& out, VzError& err) {
+  return WithVolume(c, a.pool, a.volume, err, [&](virStorageVolPtr v) { return ReadVolumeRecord(v, out, err); });
+}
+
+// virStorageVolCreateXML, or virStorageVolCreateXMLFrom a volume of the same pool.
+bool CreateStorageVolume(virConnectPtr c, const CreateVolumeArgs& a, VolumeRecord& out, VzError& err) {
+  return WithPool(c, a.pool, err, [&](virStoragePoolPtr p) {
+    virStorageVolPtr from = nullptr;
+    if (a.cloneFrom) {
+      from = virStorageVolLookupByName(p, a.cloneFrom->c_str());
+      if (from == nullptr) {
+        err = VzError::CaptureLast("virStorageVolLookupByName");
+        return false;
+      }
+    }
+    virStorageVolPtr vol = from != nullptr ? virStorageVolCreateXMLFrom(p, a.xml.c_str(), from, 0)
+                                           : virStorageVolCreateXML(p, a.xml.c_str(), 0);
+    if (from != nullptr) virStorageVolFree(from);
+    if (vol == nullptr) {
+      err = VzError::CaptureLast(a.cloneFrom ? "virStorageVolCreateXMLFrom" : "virStorageVolCreateXML");
+      return false;
+    }
+    bool ok = ReadVolumeRecord(vol, out, err);
+    virStorageVolFree(vol);
+    return ok;
+  });
+}
+
+bool DeleteStorageVolume(virConnectPtr c, const VolumeArgs& a, bool& /*out*/, VzError& err) {
+  return WithVolume(c, a.pool, a.volume, err, [&](virStorageVolPtr v) {
+    if (virStorageVolDelete(v, 0) < 0) {
+      err = VzError::CaptureLast("virStorageVolDelete");
+      return false;
+    }
+    return true;
+  });
+}
+
+bool ListNetworks(virConnectPtr c, const NoArgs& /*args*/, std::vector<NetworkRecord>& out, VzError& err) {
+  virNetworkPtr* nets = nullptr;
+  int n = virConnectListAllNetworks(c, &nets, 0);
+  if (n < 0) {
+    err = VzError::CaptureLast("virConnectListAllNetworks");
+    return false;
+  }
+  for (int k = 0; k < n; k++) {
+    NetworkRecord r;
+    const char* name = virNetworkGetName(nets[k]);
+    char uuid[VIR_UUID_STRING_BUFLEN] = {0};
+    virNetworkGetUUIDString(nets[k], uuid);
+    r.name = name != nullptr ? name : "";
+    r.uuid = uuid;
+    r.active = virNetworkIsActive(nets[k]) == 1;
+    out.push_back(std::move(r));
+    virNetworkFree(nets[k]);
+  }
+  free(nets);
+  virResetLastError();
+  return true;
+}
+
 }  // namespace
 
 const std::vector<Operation>& Operations() {
@@ -414,6 +665,13 @@ const std::vector<Operation>& Operations() {
       Define("setMemoryParams",     ParseMemoryParamsArgs,    SetMemoryParams,     NothingToJs),
       Define("getMetadata",         ParseGetMetadataArgs,     GetMetadata,         StringToJs),
       Define("setMetadata",         ParseSetMetadataArgs,     SetMetadata,         NothingToJs),
+      Define("lookupByUuid",        ParseUuidArgs,            LookupByUuid,        DomainToJs),
+      Define("lookupStoragePool",   ParsePoolArgs,            LookupStoragePool,   PoolToJs),
+      Define("listStorageVolumes",  ParsePoolArgs,            ListStorageVolumes,  VolumesToJs),
+      Define("lookupStorageVolume", ParseVolumeArgs,          LookupStorageVolume, VolumeToJs),
+      Define("createStorageVolume", ParseCreateVolumeArgs,    CreateStorageVolume, VolumeToJs),
+      Define("deleteStorageVolume", ParseVolumeArgs,          DeleteStorageVolume, NothingToJs),
+      Define("listNetworks",        ParseNoArgs,              ListNetworks,        NetworksToJs),
   };
   return table;
 }

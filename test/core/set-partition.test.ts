@@ -1,6 +1,9 @@
 // The careful edit of untrusted domain XML.
 import t from 'tap';
-import { setDomainPartition } from '../../router/placement/domain-xml.js';
+import { readDomainIdentity, setDomainPartition as withPartition } from '../../core/xml/domain-xml.js';
+
+/** The edited document, and the identity read from it. */
+const setDomainPartition = (xml: string, partition: string) => ({ xml: withPartition(xml, partition), facts: readDomainIdentity(xml) });
 
 const P = '/machine/virtzone-gold';
 
