@@ -127,6 +127,8 @@ export interface DaemonOptions {
   config?: Record<string, unknown>;
   /** also listen on loopback TCP with a token */
   tcpPort?: number;
+  /** libvirt URI; default the test driver over test/fixtures/host.xml */
+  uri?: string;
 }
 
 /** Starts the real daemon (daemon/bin/virtzoned.ts) and waits until /healthz answers. */
@@ -141,7 +143,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ...(o.config ?? {}),
   };
   writeFileSync(cfgPath, JSON.stringify(config));
-  const args = ['--import', 'tsx', join(ROOT, 'daemon/bin/virtzoned.ts'), '--config', cfgPath, '--connect', TEST_URI, '--db', db, '--socket', socket];
+  const args = ['--import', 'tsx', join(ROOT, 'daemon/bin/virtzoned.ts'), '--config', cfgPath, '--connect', o.uri ?? TEST_URI, '--db', db, '--socket', socket];
   let tcp: Daemon['tcp'];
   if (o.tcpPort) {
     const tokenFile = join(o.dir, 'api-token');

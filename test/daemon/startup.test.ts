@@ -3,7 +3,7 @@
 // libvirt URI under --once fails at once with libvirt's message.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -34,6 +34,28 @@ t.test('start-up failures', async (t) => {
   r = virtzoned(['--config', floors]);
   t.equal(r.status, 78, 'floors above capacity: exit 78');
   t.match(r.stderr, /classes\[\*\]\.floor\.cpuCores: the floors add up to 500 but the host offers/);
+
+  // a template's base XML file others could have written, or one that decides what the
+  // daemon owns (the size), is a config error before anything starts
+  const baseXml = join(dir, 'base.xml');
+  writeFileSync(baseXml, "<domain type='kvm'><os><type arch='x86_64'>hvm</type></os></domain>");
+  chmodSync(baseXml, 0o666);
+  const template = (file: string) => `templates:\n  small:\n    pool: images\n    networks: [default]\n    baseXmlFile: ${file}\n`;
+  const writable = join(dir, 'writable.yaml');
+  writeFileSync(writable, base + template(baseXml));
+  r = virtzoned(['--config', writable]);
+  t.equal(r.status, 78, 'a base XML file others may write: exit 78');
+  t.match(r.stderr, /key templates\.small\.baseXmlFile: .* expected a file owned by root and writable by root only/);
+  if (process.getuid?.() === 0) {
+    const sized = join(dir, 'sized.xml');
+    writeFileSync(sized, "<domain type='kvm'><vcpu>64</vcpu><os><type arch='x86_64'>hvm</type></os></domain>");
+    chmodSync(sized, 0o644);
+    const sizedYaml = join(dir, 'sized.yaml');
+    writeFileSync(sizedYaml, base + template(sized));
+    r = virtzoned(['--config', sizedYaml]);
+    t.equal(r.status, 78, 'a base XML that sets the size: exit 78');
+    t.match(r.stderr, /key templates\.small\.baseXmlFile: .*<vcpu>/);
+  }
 
   r = virtzoned(['--once', '--connect', 'qemu+tcp://127.0.0.1:1/system', '--db', join(dir, 'once.db')]);
   t.equal(r.status, 1, 'unreachable URI: exit 1');

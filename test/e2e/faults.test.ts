@@ -270,6 +270,43 @@ async function main(): Promise<void> {
     observed.killDuringCreation = results;
   });
 
+  await t.test('(b3) raw domain XML turned on: every dangerous element is a 422 naming it, nothing defined', async (t) => {
+    await daemon.stop();
+    daemon = await Virtzoned.start({ dir, config: { ...config, provisioning: { rawDomainXml: true } }, logName: 'virtzoned-raw.log' });
+    daemons.push(daemon);
+    const names = async () => (await virsh('list', '--all', '--name')).split('\n').map((l) => l.trim()).filter(Boolean).sort();
+    const before = await names();
+    const volumesBefore = await virsh('vol-list', E2E_POOL);
+    const doc = (inner: string, top = '') =>
+      `<domain type='qemu'><name>vz-e2e-f-raw</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>${top}<os><type arch='x86_64' machine='pc'>hvm</type></os>` +
+      `<devices><disk type='volume' device='disk'><source pool='${E2E_POOL}' volume='${BASE_IMAGE}'/><target dev='vda' bus='virtio'/></disk>${inner}</devices></domain>`;
+    const cases: Array<[string, string, string, string?]> = [
+      ['the host disk', "<disk type='block' device='disk'><source dev='/dev/sda'/><target dev='vdb' bus='virtio'/></disk>", 'disk'],
+      ['the host root', "<filesystem type='mount'><source dir='/'/><target dir='r'/></filesystem>", 'filesystem'],
+      ['a PCI device', "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='0' slot='1' function='0'/></source></hostdev>", 'hostdev'],
+      ['any binary', '<emulator>/bin/sh</emulator>', 'emulator'],
+      ['the physical NIC', "<interface type='direct'><source dev='eth0' mode='bridge'/></interface>", 'interface'],
+      ['a host file console', "<serial type='file'><source path='/etc/passwd'/></serial>", 'serial'],
+      ['no security label', '', 'seclabel', "<seclabel type='none'/>"],
+      ['qemu:commandline', '', 'qemu:commandline', "<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><qemu:arg value='-s'/></qemu:commandline>"],
+      ['memory backing', '', 'memoryBacking', '<memoryBacking><locked/></memoryBacking>'],
+      ['cpu tuning', '', 'cputune', '<cputune><shares>262144</shares></cputune>'],
+    ];
+    let n = 0;
+    for (const [what, inner, element, top] of cases) {
+      const r = await daemon.api('POST', '/v1/placements', { tenant: 'e2e', app: 'e2e-raw', vcpus: 1, memoryMiB: 256, domainXml: doc(inner, top) }, { 'idempotency-key': `e2e-raw-bad-${++n}` });
+      t.equal(r.status, 422, `${what}: ${r.status}`);
+      t.match(r.body.detail, new RegExp(`<${element}>`), `${what}: names <${element}>`);
+    }
+    const mismatch = await daemon.api('POST', '/v1/placements', { tenant: 'e2e', app: 'e2e-raw', vcpus: 1, memoryMiB: 128, domainXml: doc('') }, { 'idempotency-key': 'e2e-raw-size-1' });
+    t.equal(mismatch.status, 422, 'a size that is not what the document runs');
+    t.equal(mismatch.body.field, 'memoryMiB');
+    t.same(await names(), before, 'nothing defined');
+    t.equal(await virsh('vol-list', E2E_POOL), volumesBefore, 'no volume created');
+    const rows = withDb((db) => (db.prepare("SELECT count(*) AS n FROM reservations WHERE app = 'e2e-raw'").get() as { n: number }).n);
+    t.equal(rows, 0, 'nothing reserved');
+  });
+
   await t.test('(c) a guest destroyed behind the daemon\'s back mid-plan: the step fails cleanly and is audited', async (t) => {
     const d = daemon;
     // A paused guest cannot ack a balloon move: the plan's step on it waits (verify) and
