@@ -30,6 +30,12 @@
       "target_name": "virtzone_sd_notify",
       "sources": ["daemon/process/native/sd_notify.c"],
       "cflags": ["-Wall", "-Wextra", "-Werror"]
+    },
+    {
+      # SO_PEERCRED of an API caller on the Unix socket (see router/native/peer_cred.c)
+      "target_name": "virtzone_peer_cred",
+      "sources": ["router/native/peer_cred.c"],
+      "cflags": ["-Wall", "-Wextra", "-Werror"]
     }
   ]
 }

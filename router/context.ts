@@ -1,6 +1,8 @@
 // What the route plugins share: the injected providers, the placement service and
 // the metrics. Built once per server by buildServer().
+import type { Socket } from 'node:net';
 import type { RouterDeps } from './deps.js';
+import type { Caller } from './peer-credentials.js';
 import type { RouterMetrics } from './metrics.js';
 import type { CollectedRoute } from './openapi.js';
 import type { PlacementService } from './placement/service.js';
@@ -11,4 +13,6 @@ export interface RouterContext {
   metrics: RouterMetrics;
   routes: CollectedRoute[];
   now: () => number;
+  /** who sent a request: its peer on the Unix socket, or a TCP client */
+  caller: (request: { raw: { socket: Socket } }) => Caller;
 }

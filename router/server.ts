@@ -1,12 +1,14 @@
 // The daemon's HTTP API: buildServer(deps) assembles fastify from the route plugins;
 // listenApi(server) puts it on the Unix socket (and loopback TCP with a token).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { bearerMatches, loadTokenDigest } from './auth.js';
 import type { RouterContext } from './context.js';
 import type { RouterDeps } from './deps.js';
 import type { Config } from '../core/config/schema.js';
 import { parseJsonBody } from './json-body.js';
+import { callerOf } from './peer-credentials.js';
 import { frameworkErrors, installProblemHandlers, sendProblem } from './errors.js';
 import { createTcpServer, listenTcp, prepareSocketPath, removeSocket, resolveGid, secureSocket } from './listen.js';
 import { createMetrics } from './metrics.js';
@@ -90,12 +92,14 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
   metricsRef.decision = metrics.decision;
 
   const routes = collectRoutes(app);
-  const context: RouterContext = { deps, service, metrics, routes, now };
+  const tcpSockets = new WeakSet<object>();
+  const caller = (request: { raw: { socket: Socket } }) => callerOf(request.raw.socket, tcpSockets.has(request.raw.socket));
+  const context: RouterContext = { deps, service, metrics, routes, now, caller };
   const server: VirtzoneServer = {
     app,
     service,
     context,
-    tcpSockets: new WeakSet(),
+    tcpSockets,
     tokenDigest: null,
     handler: handler!,
     reconfigure(next) {

@@ -226,7 +226,7 @@ export const ConfigSchema = Type.Object(
       {
         rawDomainXml: Type.Boolean({
           default: false,
-          description: "accept a caller's own domain XML (domainXml) in placements; it must still pass the allow-list (the elements templates produce; disks only from templates' pools, networks only from templates' lists). Off: only templates create domains",
+          description: "accept a caller's own domain XML (domainXml) in placements, from the host's administrator only (root on the Unix socket); it must still pass the allow-list (the elements templates produce; disks only from templates' pools, networks only from templates' lists). Off: only templates create domains",
         }),
         reconcileIntervalSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 300, description: 'seconds between two reconciler passes over the domains the daemon created (one also runs at start); 0 = only at start' }),
       },

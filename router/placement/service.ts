@@ -10,9 +10,10 @@ import type { Config } from '../../core/config/schema.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import type { ZoneState } from '../../core/model/types.js';
 import type { AuditLog } from '../../core/store/audit.js';
+import type { Caller } from '../peer-credentials.js';
 import { HostUnavailableError, isLibvirtError } from '../../core/host/errors.js';
 import type { AppProfileProvider, EnsurePartition, ForecastProvider, ZoneProvider } from '../deps.js';
-import { Provisioner, type DomainPlan } from '../provisioning/provisioner.js';
+import { Provisioner, type CreatingRequest, type DomainPlan } from '../provisioning/provisioner.js';
 import { Reconciler } from '../provisioning/reconciler.js';
 import { loadTemplates, type TemplateCatalog } from '../provisioning/templates.js';
 import type { OverflowPolicy, Resources } from '../overflow/policy.js';
@@ -27,19 +28,8 @@ import { mapToZone } from './mapping.js';
 import { placedAnswer } from './placed-answer.js';
 import { refused, type PlaceResult, type ReservationResult } from './results.js';
 
-export interface PlacementRequest {
-  tenant: string;
-  app: string;
+export interface PlacementRequest extends CreatingRequest {
   priority?: string;
-  vcpus: number;
-  memoryMiB: number;
-  name?: string;
-  /** build the domain from this operator template (with image and networks) */
-  template?: string;
-  image?: string;
-  networks?: string[];
-  /** the caller's own domain XML, when provisioning.rawDomainXml allows it */
-  domainXml?: string;
   ttlSeconds?: number;
 }
 
@@ -79,6 +69,7 @@ export interface ZoneRoom {
 }
 
 const NO_PROFILES: AppProfiles = new Map();
+const ORDINARY_CALLER: Caller = { admin: false, peer: null };
 
 export class PlacementService {
   private decisionConfig: PlacementConfig;
@@ -144,9 +135,10 @@ export class PlacementService {
     }
   }
 
-  async place(req: PlacementRequest, key: string): Promise<PlaceResult> {
+  /** `caller`: who asks (raw domain XML needs an administrator); absent: an ordinary caller. */
+  async place(req: PlacementRequest, key: string, caller: Caller = ORDINARY_CALLER): Promise<PlaceResult> {
     try {
-      return await this.placeOrThrow(req, key);
+      return await this.placeOrThrow(req, key, caller);
     } catch (err) {
       // libvirt's trouble is the host's, never the caller's: 503, without libvirt's message
       if (err instanceof HostUnavailableError) return refused('host-unavailable', 'no connection to libvirt now; retry');
@@ -155,7 +147,7 @@ export class PlacementService {
     }
   }
 
-  private async placeOrThrow(req: PlacementRequest, key: string): Promise<PlaceResult> {
+  private async placeOrThrow(req: PlacementRequest, key: string, caller: Caller): Promise<PlaceResult> {
     if (req.template !== undefined && req.domainXml !== undefined) {
       return refused('invalid', 'give a template or domainXml, not both', 'domainXml');
     }
@@ -180,7 +172,7 @@ export class PlacementService {
     if (!createsDomain(req)) return this.decideAndReserve(req, key, hash, mapped.zone, mapped.via, null);
 
     // everything that can be checked before reserving is checked first
-    const prepared = await this.provisioner.prepare(req);
+    const prepared = await this.provisioner.prepare(req, caller);
     if (prepared.kind === 'refused') return prepared;
     const plan = prepared.plan;
     try {

@@ -1,14 +1,10 @@
 // GET /v1/plan, POST /v1/repartition, POST /v1/train: delegated to the daemon's actions.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { absentBodyIsEmpty } from './absent-body.js';
 import type { RouterContext } from '../context.js';
 import { notFound } from '../problem.js';
 import { OpenObject, problemResponses } from '../schemas/common.js';
 import { RepartitionBody, TrainBody } from '../schemas/reads.js';
-
-/** An absent body means "no options" (then defaults apply); a present one is checked strictly. */
-async function absentBodyIsEmpty(request: FastifyRequest) {
-  if (request.body === undefined || request.body === null) request.body = {};
-}
 
 export async function actionRoutes(app: FastifyInstance, ctx: RouterContext) {
   app.get(

@@ -105,7 +105,7 @@ export async function placementRoutes(app: FastifyInstance, ctx: RouterContext) 
         response: placementResponses,
       },
     },
-    async (request, reply) => sendPlacement(reply, await service.place(request.body, request.headers['idempotency-key'])),
+    async (request, reply) => sendPlacement(reply, await service.place(request.body, request.headers['idempotency-key'], ctx.caller(request))),
   );
 
   app.get<{ Params: { id: string } }>(

@@ -1,16 +1,13 @@
 // GET /v1/templates: the shapes this host builds VMs from. POST /v1/reconcile: what the
 // reconciler would do about interrupted creations and vanished domains, and (with
 // {"apply": true}) doing it.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { absentBodyIsEmpty } from './absent-body.js';
 import type { RouterContext } from '../context.js';
 import { unavailable } from '../problem.js';
 import { HostNotReachable } from '../provisioning/reconciler.js';
 import { problemResponses } from '../schemas/common.js';
 import { ReconcileAnswer, ReconcileBody, TemplateList } from '../schemas/provisioning.js';
-
-async function absentBodyIsEmpty(request: FastifyRequest) {
-  if (request.body === undefined || request.body === null) request.body = {};
-}
 
 export async function provisioningRoutes(app: FastifyInstance, ctx: RouterContext) {
   app.get(

@@ -16,6 +16,7 @@ import { partitionOf } from '../../core/model/types.js';
 import type { AuditLog } from '../../core/store/audit.js';
 import { parseDomainXml, removeDomainUuid, setDomainPartition, setZoneMetadata } from '../../core/xml/domain-xml.js';
 import type { EnsurePartition } from '../deps.js';
+import type { Caller } from '../peer-credentials.js';
 import { placedAnswer, type PlacedAnswer } from '../placement/placed-answer.js';
 import { refused, type Refusal } from '../placement/results.js';
 import type { ReservationLifecycle } from '../reservations/lifecycle.js';
@@ -26,16 +27,18 @@ import { checkRawDomainXml } from './raw-domain-policy.js';
 import { rootVolumePlan, type RootVolumePlan } from './root-volume.js';
 import { rawDomainAllowance, type TemplateCatalog } from './templates.js';
 
-/** What a placement that creates its domain asks for. */
+/** What a placement asks for that bears on the domain it may create. */
 export interface CreatingRequest {
   tenant: string;
   app: string;
   vcpus: number;
   memoryMiB: number;
   name?: string;
+  /** build the domain from this operator template (with image and networks) */
   template?: string;
   image?: string;
   networks?: string[];
+  /** the caller's own domain XML, when provisioning.rawDomainXml allows it */
   domainXml?: string;
 }
 
@@ -92,11 +95,11 @@ export class Provisioner {
   constructor(private readonly o: ProvisionerOptions) {}
 
   /** The plan for a creating placement, or why not; on success its name and uuid are held until release(plan). */
-  async prepare(req: CreatingRequest): Promise<{ kind: 'ok'; plan: DomainPlan } | Refusal> {
+  async prepare(req: CreatingRequest, caller: Caller): Promise<{ kind: 'ok'; plan: DomainPlan } | Refusal> {
     const uuid = randomUUID();
     let shaped: Omit<DomainPlan, 'rootVolume' | 'uuid'> & { image?: string };
     if (req.domainXml !== undefined) {
-      const raw = this.checkRaw(req, uuid);
+      const raw = this.checkRaw(req, caller);
       if (raw.kind === 'refused') return raw;
       shaped = raw.plan;
     } else {
@@ -152,9 +155,12 @@ export class Provisioner {
     return { kind: 'ok', plan: { name, template: t, networks, rawXml: null, vcpus: req.vcpus, memoryMiB: req.memoryMiB, image: req.image } };
   }
 
-  private checkRaw(req: CreatingRequest, _uuid: string): { kind: 'ok'; plan: Omit<DomainPlan, 'rootVolume' | 'uuid'> } | Refusal {
+  private checkRaw(req: CreatingRequest, caller: Caller): { kind: 'ok'; plan: Omit<DomainPlan, 'rootVolume' | 'uuid'> } | Refusal {
     if (!this.o.rawDomainXml()) {
       return refused('forbidden', 'domainXml is not accepted on this host (provisioning.rawDomainXml is off): name a template instead', 'domainXml');
+    }
+    if (!caller.admin) {
+      return refused('forbidden', 'domainXml is accepted only from the host\'s administrator (root on the Unix socket): name a template instead', 'domainXml');
     }
     const verdict = checkRawDomainXml(req.domainXml!, rawDomainAllowance(this.o.templates()));
     if (!verdict.ok) return refused('invalid', `domainXml: <${verdict.element}> is not allowed: ${verdict.detail}`, 'domainXml');

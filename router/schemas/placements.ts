@@ -30,7 +30,7 @@ export const PlacementBody = Type.Object(
         minLength: 1,
         maxLength: 1048576,
         description:
-          "the caller's own libvirt domain XML, accepted only when the operator turned provisioning.rawDomainXml on (403 otherwise) and only if it passes the allow-list (422 naming the element): the elements templates produce, disks only as volumes of the templates' pools, interfaces only on the templates' networks. vcpus and memoryMiB must equal its starting vCPUs and <memory>. The daemon sets its uuid, partition and tag",
+          "the caller's own libvirt domain XML, accepted only when the operator turned provisioning.rawDomainXml on, only from the host's administrator (root on the Unix socket; 403 otherwise) and only if it passes the allow-list (422 naming the element): the elements templates produce, disks only as volumes of the templates' pools, interfaces only on the templates' networks. vcpus and memoryMiB must equal its starting vCPUs and <memory>. The daemon sets its uuid, partition and tag",
       }),
     ),
     ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800, description: 'reservation lifetime; default api.defaultTtlSeconds' })),

@@ -14,7 +14,7 @@ import { openHost } from '../../core/host/libvirt-host.js';
 import { parseZoneMetadata } from '../../core/host/metadata.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import { Store } from '../../core/store/store.js';
-import { call, closeAgents, removeDir, startHarness } from './helpers.js';
+import { call, closeAgents, removeDir, startHarness, startHostHarness } from './helpers.js';
 
 const HOST_XML = fileURLToPath(new URL('./fixtures/host.xml', import.meta.url));
 const URI = `test://${HOST_XML}`;
@@ -123,13 +123,7 @@ t.test('libvirt failing during confirm is a 503 without its message', async (t) 
       },
     },
   });
-  const h = await startHarness({ host: broken });
-  t.teardown(async () => {
-    await h.close();
-    await real.close();
-    removeDir(h.dir);
-    closeAgents();
-  });
+  const h = await startHostHarness(t, broken);
   const s = { socket: h.socket };
   const id = (await call(s, 'POST', '/v1/placements', { body: { tenant: 'acme', app: 'db', priority: 'silver', vcpus: 1, memoryMiB: 1024 }, key: 'confirm-503-key' })).json.reservationId;
   const r = await call(s, 'POST', `/v1/placements/${id}/confirm`, { body: { domain: 'existing-vm' } });

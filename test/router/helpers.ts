@@ -123,6 +123,21 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
 }
 
+/**
+ * A harness over a libvirt connection (or a wrapper of one), both closed, the directory
+ * removed and the HTTP agents dropped when the test ends.
+ */
+export async function startHostHarness(t: { teardown(fn: () => unknown): void }, host: NonNullable<RouterDeps['host']>, opts: Omit<HarnessOptions, 'host'> = {}): Promise<Harness> {
+  const h = await startHarness({ ...opts, host });
+  t.teardown(async () => {
+    await h.close();
+    await host.close();
+    removeDir(h.dir);
+    closeAgents();
+  });
+  return h;
+}
+
 export function removeDir(dir: string) {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { openHost, type LibvirtHost } from '../../core/host/libvirt-host.js';
 import { parseZoneMetadata } from '../../core/host/metadata.js';
-import { call, closeAgents, removeDir, startHarness, TEMPLATES } from './helpers.js';
+import { call, closeAgents, removeDir, startHarness, startHostHarness, TEMPLATES } from './helpers.js';
 
 const HOST_XML = fileURLToPath(new URL('./fixtures/host.xml', import.meta.url));
 const URI = `test://${HOST_XML}`;
@@ -117,13 +117,7 @@ for (const step of STEPS) {
 
 t.test('the reconciler releases a bound reservation whose domain vanished, and reports a foreign tag', async (t) => {
   const host = await openHost(URI);
-  const h = await startHarness({ host, config: { templates: TEMPLATES } });
-  t.teardown(async () => {
-    await h.close();
-    await host.close();
-    removeDir(h.dir);
-    closeAgents();
-  });
+  const h = await startHostHarness(t, host, { config: { templates: TEMPLATES } });
   const s = { socket: h.socket };
   const placed = await call(s, 'POST', '/v1/placements', { body, key: 'vanish-key-0001' });
   t.equal(placed.status, 201);

@@ -10,7 +10,7 @@ import { openHost } from '../../core/host/libvirt-host.js';
 import { parseZoneMetadata } from '../../core/host/metadata.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import { readDomainPartition, readDomainSize } from '../../core/xml/domain-xml.js';
-import { call, closeAgents, removeDir, startHarness, TEMPLATES } from './helpers.js';
+import { call, closeAgents, removeDir, startHarness, startHostHarness, TEMPLATES } from './helpers.js';
 
 const HOST_XML = fileURLToPath(new URL('./fixtures/host.xml', import.meta.url));
 const URI = `test://${HOST_XML}`;
@@ -36,13 +36,7 @@ function dbRows(dbPath: string) {
 
 t.test('a VM from a template: built by the daemon, charged what it runs', async (t) => {
   const host = await openHost(URI);
-  const h = await startHarness({ host, config: { templates: TEMPLATES } });
-  t.teardown(async () => {
-    await h.close();
-    await host.close();
-    removeDir(h.dir);
-    closeAgents();
-  });
+  const h = await startHostHarness(t, host, { config: { templates: TEMPLATES } });
   const s = { socket: h.socket };
 
   const listed = await call(s, 'GET', '/v1/templates');
@@ -100,13 +94,7 @@ t.test('a VM from a template: built by the daemon, charged what it runs', async 
 
 t.test('what a request may not decide is refused before anything is reserved or defined', async (t) => {
   const host = await openHost(URI);
-  const h = await startHarness({ host, config: { templates: TEMPLATES } });
-  t.teardown(async () => {
-    await h.close();
-    await host.close();
-    removeDir(h.dir);
-    closeAgents();
-  });
+  const h = await startHostHarness(t, host, { config: { templates: TEMPLATES } });
   const s = { socket: h.socket };
   const domains = async () => (await host.listDomains()).map((d) => d.name).sort();
   const volumes = async () => (await host.listStorageVolumes('images')).map((v) => v.name).sort();
@@ -181,13 +169,7 @@ t.test('the reservation ending while its domain is created is reported, not answ
       },
     },
   });
-  const h = await startHarness({ host: slowStart, config: { templates: TEMPLATES } });
-  t.teardown(async () => {
-    await h.close();
-    await real.close();
-    removeDir(h.dir);
-    closeAgents();
-  });
+  const h = await startHostHarness(t, slowStart, { config: { templates: TEMPLATES } });
   const s = { socket: h.socket };
   // the caller releases its reservation while the domain is being started
   release = async () => {

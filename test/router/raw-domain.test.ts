@@ -2,12 +2,16 @@
 // the allow-list is defined — with the daemon's uuid, partition and tag, charged the size
 // the document starts with — and each dangerous element is a 422 naming it, with nothing
 // reserved or defined.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { openHost } from '../../core/host/libvirt-host.js';
 import { readDomainPartition } from '../../core/xml/domain-xml.js';
-import { call, closeAgents, removeDir, startHarness, TEMPLATES } from './helpers.js';
+import { call, startHostHarness, TEMPLATES } from './helpers.js';
 
 const HOST_XML = fileURLToPath(new URL('./fixtures/host.xml', import.meta.url));
 const URI = `test://${HOST_XML}`;
@@ -20,13 +24,7 @@ const body = (xml: string, extra: Record<string, unknown> = {}) => ({ tenant: 'a
 
 t.test('raw domain XML through the allow-list', async (t) => {
   const host = await openHost(URI);
-  const h = await startHarness({ host, config: { templates: TEMPLATES, provisioning: { rawDomainXml: true } } });
-  t.teardown(async () => {
-    await h.close();
-    await host.close();
-    removeDir(h.dir);
-    closeAgents();
-  });
+  const h = await startHostHarness(t, host, { config: { templates: TEMPLATES, provisioning: { rawDomainXml: true } } });
   const s = { socket: h.socket };
   const names = async () => (await host.listDomains()).map((d) => d.name).sort();
   const reservations = () => {
@@ -94,4 +92,37 @@ t.test('raw domain XML through the allow-list', async (t) => {
   t.not(info.uuid, 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee', "the daemon's uuid, not the caller's");
   t.equal(readDomainPartition(await host.getXml('vm-raw')), '/machine/virtzone-gold');
   t.match(await host.getMetadata('vm-raw'), /reservation=/);
+});
+
+t.test('raw domain XML only from the administrator: not over TCP, not from another user', async (t) => {
+  const host = await openHost(URI);
+  const dir = mkdtempSync(join(tmpdir(), 'vz-raw-admin-'));
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, 'raw-admin-token-0123456789\n', { mode: 0o600 });
+  const h = await startHostHarness(t, host, {
+    dir,
+    config: { templates: TEMPLATES, provisioning: { rawDomainXml: true }, api: { listen: '127.0.0.1:0', tokenFile, socketMode: '0666' } },
+  });
+  const tcp = await call({ tcp: h.listeners.tcp! }, 'POST', '/v1/placements', {
+    body: body(domainXml('vm-tcp')),
+    key: 'raw-tcp-key-1',
+    headers: { authorization: 'Bearer raw-admin-token-0123456789' },
+  });
+  t.equal(tcp.status, 403, `over TCP: ${tcp.text}`);
+  t.equal(tcp.json.field, 'domainXml');
+  t.match(tcp.json.detail, /only from the host's administrator/);
+
+  // another user on the Unix socket (the kernel's SO_PEERCRED says who): refused too
+  if (process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'true']).status === 0) {
+    chmodSync(dir, 0o711);
+    const script = `const http=require('node:http');const b=process.argv[1];const r=http.request({socketPath:process.argv[2],method:'POST',path:'/v1/placements',headers:{'content-type':'application/json','content-length':Buffer.byteLength(b),'idempotency-key':'raw-nobody-key-1'}},(res)=>{let x='';res.on('data',(c)=>x+=c);res.on('end',()=>{console.log(res.statusCode+' '+x)})});r.end(b);`;
+    // asynchronously: this process is the server that must answer it
+    const child = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', script, JSON.stringify(body(domainXml('vm-nobody'))), h.socket], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    await new Promise((r) => child.on('exit', r));
+    t.match(out, /^403 .*only from the host's administrator/, `as nobody: ${out}`);
+  }
+  t.notOk((await host.listDomains()).some((d) => d.name === 'vm-tcp' || d.name === 'vm-nobody'), 'nothing defined');
 });
