@@ -264,8 +264,9 @@ export class Provisioner {
     try {
       const answer: PlacedAnswer = { ...placedAnswer(r), domain: plan.name };
       if (!reservations.bindCreated(r.id, plan.name, answer)) return this.unbound(plan, r);
-      this.audit(r, plan, 'create', 'ok', null, { state: 'running', uuid: plan.uuid, partition: partitionOf(r.zone), vcpus: r.vcpus, memoryMiB: r.memoryMiB, template: plan.template?.name ?? null, rootVolume: plan.rootVolume?.volume ?? null, networks: plan.networks });
-      this.o.logger?.info({ vm: plan.name, uuid: plan.uuid, zone: r.zone, reservation: r.id, template: plan.template?.name }, `${plan.name} created and started in ${partitionOf(r.zone)}`);
+      const after = { state: 'running', uuid: plan.uuid, partition: partitionOf(r.zone), vcpus: r.vcpus, memoryMiB: r.memoryMiB, template: plan.template?.name ?? null, rootVolume: plan.rootVolume?.volume ?? null, networks: plan.networks };
+      this.audit(r, plan, 'create', 'ok', null, after);
+      this.o.logger?.info({ vm: plan.name, zone: r.zone, action: 'create', why: reasonOf(r), before: null, after }, `${plan.name} created and started in ${partitionOf(r.zone)}`);
       await failpoint('create.before-answer');
       return { kind: 'created', answer };
     } finally {
@@ -323,7 +324,7 @@ export class Provisioner {
       actor: 'router',
       vm: plan.name,
       action,
-      reason: `placement ${r.id} (tenant ${r.tenant}, app ${r.app}, zone ${r.zone})`,
+      reason: reasonOf(r),
       before,
       after,
       result,
@@ -331,6 +332,8 @@ export class Provisioner {
     });
   }
 }
+
+const reasonOf = (r: Reservation) => `placement ${r.id} (tenant ${r.tenant}, app ${r.app})`;
 
 /** Not found: no such domain, pool, volume or network. */
 export function isNotFound(err: unknown): boolean {

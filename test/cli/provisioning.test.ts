@@ -44,6 +44,10 @@ if (!existsSync(ADDON)) {
     const r = await virtzone([...base, '--image', 'debian-12.qcow2', '--network', 'tenant-net', '--name', 'cli-vm']);
     t.equal(r.code, 0, r.stderr + r.stdout);
     t.match(r.stdout, /Domain:\s+cli-vm \(created and started\)/);
+    await new Promise((res) => setTimeout(res, 300));
+    const lines = daemon.logs().filter((l) => l.vm === 'cli-vm');
+    t.equal(lines.length, 1, 'the daemon logs the creation once');
+    t.match(lines[0], { action: 'create', why: /^placement [0-9a-f-]{36} \(tenant acme, app web\)$/, before: null, after: { state: 'running', partition: '/machine/virtzone-gold', vcpus: 2, memoryMiB: 1024, template: 'small', networks: ['tenant-net'] } });
     const bad = await virtzone([...base, '--image', 'nope.qcow2']);
     t.equal(bad.code, 2, 'the caller\'s mistake: exit 2');
     t.match(bad.stderr, /no image "nope.qcow2" in storage pool images.*field: image, option --image/);
