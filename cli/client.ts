@@ -20,6 +20,7 @@ export interface ConnectionOptions {
   socket?: string;
   url?: string;
   tokenFile?: string;
+  allowRemote?: boolean;
   timeout?: string;
 }
 
@@ -31,6 +32,7 @@ export function addConnectionOptions(cmd: Command, defaultTimeoutSeconds = DEFAU
     .option('--socket <path>', `daemon socket (default: $VIRTZONE_SOCKET, else ${DEFAULT_SOCKET})`)
     .option('--url <url>', 'talk to the daemon over loopback TCP instead, e.g. http://127.0.0.1:8750 (default: $VIRTZONE_URL)')
     .option('--token-file <file>', 'bearer token for --url (default: $VIRTZONE_TOKEN holds the token itself)')
+    .option('--allow-remote', 'send the bearer token to a --url that is not loopback (plain HTTP: anyone on the path can read it)')
     .option('--timeout <seconds>', `give up on the daemon after this long (default ${defaultTimeoutSeconds})`);
 }
 
@@ -46,12 +48,21 @@ export function resolveTarget(opts: ConnectionOptions, env: NodeJS.ProcessEnv = 
       throw usageError(`--url: ${JSON.stringify(rawUrl)} is not a URL: expected http://127.0.0.1:PORT`);
     }
     if (url.protocol !== 'http:' || !url.port) throw usageError(`--url: ${JSON.stringify(rawUrl)}: expected http://HOST:PORT (the daemon's api.listen, loopback only)`);
-    return { kind: 'tcp', url, token: readToken(opts.tokenFile, env) };
+    const token = readToken(opts.tokenFile, env);
+    if (token !== null && !isLoopback(url.hostname) && !opts.allowRemote) {
+      throw usageError(`--url: ${url.hostname} is not a loopback address: the bearer token would cross the network in clear text; add --allow-remote to send it anyway`);
+    }
+    return { kind: 'tcp', url, token };
   }
   if (opts.tokenFile !== undefined) throw usageError('--token-file: only used with --url (the Unix socket is guarded by its file mode)');
   const path = opts.socket ?? (env.VIRTZONE_SOCKET || DEFAULT_SOCKET);
   if (path === '') throw usageError('--socket: empty path');
   return { kind: 'socket', path };
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the token never leaves the host. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 function readToken(file: string | undefined, env: NodeJS.ProcessEnv): string | null {

@@ -40,4 +40,5 @@ export { AppProfileCache, type AppUseSource } from './placement/app-profile-cach
 export { buildServer, listenApi, type ApiListeners, type VirtzoneServer } from './server.js';
 export type { RouterDeps } from './deps.js';
 export { ProblemError } from './problem.js';
+export { loadTokenDigest, TokenFileError } from './auth.js';
 export { loadTemplates, type TemplateCatalog } from './provisioning/templates.js';

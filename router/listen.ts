@@ -87,9 +87,36 @@ function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1] === '[::1]' ? '::1' : m[1], port };
 }
 
-/** A plain HTTP server running the same fastify handler; its sockets are marked as TCP. */
-export function createTcpServer(handler: (req: any, res: any) => void, tcpSockets: WeakSet<object>): Server {
-  const server = createServer(handler);
+/** How long a client may take and how many may be connected, per listener (config api.*). */
+export interface ConnectionLimits {
+  headersTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
+  keepAliveTimeoutSeconds: number;
+  maxConnections: number;
+}
+
+/**
+ * An HTTP server with the limits set: a client trickling its headers (slowloris) is cut
+ * off after headersTimeoutSeconds — checked every second, not Node's default 30 s — and
+ * connections beyond maxConnections are refused at accept.
+ */
+export function createLimitedServer(handler: (req: any, res: any) => void, limits: ConnectionLimits): Server {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutSeconds * 1000,
+      requestTimeout: limits.requestTimeoutSeconds * 1000,
+      keepAliveTimeout: limits.keepAliveTimeoutSeconds * 1000,
+      connectionsCheckingInterval: 1000,
+    },
+    handler,
+  );
+  server.maxConnections = limits.maxConnections;
+  return server;
+}
+
+/** A second HTTP server running the same fastify handler, with the same limits; its sockets are marked as TCP. */
+export function createTcpServer(handler: (req: any, res: any) => void, tcpSockets: WeakSet<object>, limits: ConnectionLimits): Server {
+  const server = createLimitedServer(handler, limits);
   server.on('connection', (socket) => tcpSockets.add(socket));
   return server;
 }

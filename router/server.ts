@@ -1,6 +1,6 @@
 // The daemon's HTTP API: buildServer(deps) assembles fastify from the route plugins;
 // listenApi(server) puts it on the Unix socket (and loopback TCP with a token).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { bearerMatches, loadTokenDigest } from './auth.js';
@@ -10,7 +10,7 @@ import type { Config } from '../core/config/schema.js';
 import { parseJsonBody } from './json-body.js';
 import { callerOf } from './peer-credentials.js';
 import { frameworkErrors, installProblemHandlers, sendProblem } from './errors.js';
-import { createTcpServer, listenTcp, prepareSocketPath, removeSocket, resolveGid, secureSocket } from './listen.js';
+import { createLimitedServer, createTcpServer, listenTcp, prepareSocketPath, removeSocket, resolveGid, secureSocket } from './listen.js';
 import { createMetrics } from './metrics.js';
 import { collectRoutes } from './openapi.js';
 import { overflowPolicy } from './overflow/policy.js';
@@ -67,7 +67,7 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
     frameworkErrors,
     serverFactory: (h: Handler) => {
       handler = h;
-      return createServer(h);
+      return createLimitedServer(h, config.api);
     },
   }) as unknown as FastifyInstance;
 
@@ -190,7 +190,7 @@ export async function listenApi(server: VirtzoneServer, api: RouterDeps['config'
   let tcp: Server | undefined;
   let tcpAddress: { host: string; port: number } | undefined;
   if (api.listen !== undefined) {
-    tcp = createTcpServer(server.handler, server.tcpSockets);
+    tcp = createTcpServer(server.handler, server.tcpSockets, api);
     try {
       tcpAddress = await listenTcp(tcp, api.listen);
     } catch (err) {

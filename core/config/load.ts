@@ -98,6 +98,13 @@ function checkSemantics(config: Config, source: string): void {
       }
     }
   }
+  // the socket is the API: a mode that lets any local user in hands every user the daemon
+  if ((parseInt(config.api.socketMode, 8) & 0o007) !== 0) {
+    throw new ConfigError(`${source}: key api.socketMode: value ${show(config.api.socketMode)} is invalid: expected no access for others (e.g. 0660: the owner and api.socketGroup only)`, 'api.socketMode');
+  }
+  if (config.api.defaultTtlSeconds > config.api.maxTtlSeconds) {
+    throw new ConfigError(`${source}: key api.defaultTtlSeconds: value ${config.api.defaultTtlSeconds} is invalid: expected at most api.maxTtlSeconds (${config.api.maxTtlSeconds})`, 'api.defaultTtlSeconds');
+  }
   if (config.api.listen && !config.api.tokenFile) {
     throw new ConfigError(`${source}: key api.tokenFile: value nothing is invalid: expected a token file path when api.listen is set`, 'api.tokenFile');
   }

@@ -16,7 +16,7 @@ import { createNotifier } from '../process/notify.js';
 import { installSignalHandlers } from '../process/signals.js';
 import { createConfigReloader } from '../process/config-reload.js';
 import { FloorsExceedCapacityError } from '../../partitioner/index.js';
-import { loadTemplates } from '../../router/index.js';
+import { loadTemplates, loadTokenDigest, TokenFileError } from '../../router/index.js';
 
 const EX_CONFIG = 78;
 
@@ -46,10 +46,19 @@ function parseFlags(argv: string[]): Flags {
   return program.opts<Flags>();
 }
 
-/** The config with its templates' base XML files checked: a bad one is a config error (exit 78, or a refused reload). */
+/** The config with its templates' base XML files and its token file checked: a bad one is a config error (exit 78, or a refused reload). */
 function loadConfig(flags: Flags): Config {
   const config = applyOverrides(loadConfigFile(flags.config), flags);
-  loadTemplates(config, flags.config ?? 'config');
+  const source = flags.config ?? 'config';
+  loadTemplates(config, source);
+  if (config.api.tokenFile !== undefined) {
+    try {
+      loadTokenDigest(config.api.tokenFile);
+    } catch (err) {
+      if (err instanceof TokenFileError) throw new ConfigError(`${source}: key api.tokenFile: ${err.message}`, 'api.tokenFile');
+      throw err;
+    }
+  }
   return config;
 }
 

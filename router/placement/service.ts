@@ -148,6 +148,10 @@ export class PlacementService {
   }
 
   private async placeOrThrow(req: PlacementRequest, key: string, caller: Caller): Promise<PlaceResult> {
+    const maxTtl = this.o.config.api.maxTtlSeconds;
+    if (req.ttlSeconds !== undefined && req.ttlSeconds > maxTtl) {
+      return refused('invalid', `ttlSeconds ${req.ttlSeconds} is above this host's api.maxTtlSeconds (${maxTtl}): a reservation may hold capacity that long at most`, 'ttlSeconds');
+    }
     if (req.template !== undefined && req.domainXml !== undefined) {
       return refused('invalid', 'give a template or domainXml, not both', 'domainXml');
     }

@@ -155,6 +155,16 @@ t.test('target resolution and problem mapping', async (t) => {
   t.equal(tcp.kind, 'tcp');
   t.equal(tcp.kind === 'tcp' && tcp.token, 'abc');
   t.throws(() => resolveTarget({ tokenFile: '/t' }, {}), /--token-file: only used with --url/);
+  // the token never leaves the host unless told to
+  for (const url of ['http://10.0.0.5:8750', 'http://vz-host.example:8750', 'http://[2001:db8::1]:8750']) {
+    t.throws(() => resolveTarget({}, { VIRTZONE_URL: url, VIRTZONE_TOKEN: 'abc' }), /is not a loopback address: the bearer token would cross the network in clear text; add --allow-remote/, url);
+    const allowed = resolveTarget({ allowRemote: true }, { VIRTZONE_URL: url, VIRTZONE_TOKEN: 'abc' });
+    t.equal(allowed.kind === 'tcp' && allowed.token, 'abc', `${url} with --allow-remote`);
+    t.equal(resolveTarget({}, { VIRTZONE_URL: url }).kind, 'tcp', `${url} without a token: nothing to leak`);
+  }
+  for (const url of ['http://127.0.0.1:8750', 'http://127.1.2.3:8750', 'http://localhost:8750', 'http://[::1]:8750']) {
+    t.equal(resolveTarget({}, { VIRTZONE_URL: url, VIRTZONE_TOKEN: 'abc' }).kind, 'tcp', `${url} is loopback`);
+  }
   const e = problemError(401, { status: 401, title: 'Unauthorized', detail: 'a valid bearer token is required on TCP', field: 'Authorization' });
   t.equal(e.exitCode, 2);
   t.equal(e.message, 'a valid bearer token is required on TCP (field: Authorization): give the daemon\'s token with --token-file FILE or $VIRTZONE_TOKEN');

@@ -29,6 +29,12 @@ const bad: Array<[string, unknown, string]> = [
   ['unknown overflow scope', { overflow: { scope: 'everywhere' } }, 'overflow.scope'],
   ['app history too long', { router: { appHistoryDays: 365 } }, 'router.appHistoryDays'],
   ['fractional sample count', { router: { appMinSamples: 2.5 } }, 'router.appMinSamples'],
+  ['a socket others may use', { api: { socketMode: '0666' } }, 'api.socketMode'],
+  ['a socket others may read', { api: { socketMode: '0664' } }, 'api.socketMode'],
+  ['a default TTL above the maximum', { api: { defaultTtlSeconds: 7200, maxTtlSeconds: 3600 } }, 'api.defaultTtlSeconds'],
+  ['a template range upside down', { templates: { small: { pool: 'images', networks: ['default'], vcpus: { min: 4, max: 2 } } } }, 'templates.small.vcpus.max'],
+  ['a template without networks', { templates: { small: { pool: 'images', networks: [] } } }, 'templates.small.networks'],
+  ['a template name in capitals', { templates: { Small: { pool: 'images', networks: ['default'] } } }, 'templates.Small'],
 ];
 for (const [what, raw, key] of bad) {
   t.test(`rejects ${what}, naming ${key}`, async (t) => {

@@ -57,6 +57,19 @@ t.test('start-up failures', async (t) => {
     t.match(r.stderr, /key templates\.small\.baseXmlFile: .*<vcpu>/);
   }
 
+  // a token file others can read is a config error, found before libvirt is touched
+  const token = join(dir, 'token');
+  writeFileSync(token, 'tok-0123456789\n');
+  chmodSync(token, 0o644);
+  const tokenYaml = join(dir, 'token.yaml');
+  writeFileSync(
+    tokenYaml,
+    `libvirt: { uri: "qemu+tcp://127.0.0.1:1/system" }\nstore: { path: "${dir}/t.db" }\napi: { socket: "${dir}/t.sock", listen: "127.0.0.1:0", tokenFile: "${token}" }\nzones: { manageCgroups: false }\n`,
+  );
+  r = virtzoned(['--config', tokenYaml]);
+  t.equal(r.status, 78, 'a token file others may read: exit 78, not 1 after trying libvirt');
+  t.match(r.stderr, /key api\.tokenFile: api\.tokenFile .*mode 0644 lets others access the token/);
+
   r = virtzoned(['--once', '--connect', 'qemu+tcp://127.0.0.1:1/system', '--db', join(dir, 'once.db')]);
   t.equal(r.status, 1, 'unreachable URI: exit 1');
   t.match(r.stderr, /cannot open libvirt connection 'qemu\+tcp:\/\/127\.0\.0\.1:1\/system'/);

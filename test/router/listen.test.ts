@@ -1,6 +1,6 @@
 // Where the API listens: socket mode and group, a stale socket replaced, a live one or
 // a non-socket refused, the TCP token file checked before anything starts.
-import { chmodSync, lstatSync, mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -58,10 +58,19 @@ t.test('the TCP token file must be private and non-empty', async (t) => {
   const withToken = (sub: string) => ({ dir: join(dir, sub), config: { api: { listen: '127.0.0.1:0', tokenFile } } });
   writeFileSync(tokenFile, 'tok-123\n', { mode: 0o644 });
   chmodSync(tokenFile, 0o644);
-  await t.rejects(startHarness(withToken('a')), /mode 0644 lets group or others access the token/);
+  await t.rejects(startHarness(withToken('a')), /mode 0644 lets others access the token/);
   t.notOk(existsSync(join(dir, 'a', 'virtzoned.sock')), 'refused before the socket was created');
+  // 0640 is what the docs say — with the daemon's group; another group may not read it
   chmodSync(tokenFile, 0o640);
-  await t.rejects(startHarness(withToken('b')), /group or others/);
+  chownSync(tokenFile, process.getuid!(), process.getgid!() + 1);
+  await t.rejects(startHarness(withToken('b')), /lets group \d+ read the token, which is not the daemon's group/);
+  chmodSync(tokenFile, 0o660);
+  chownSync(tokenFile, process.getuid!(), process.getgid!());
+  await t.rejects(startHarness(withToken('b2')), /lets its group write or run it/);
+  chmodSync(tokenFile, 0o640);
+  const shared = await startHarness(withToken('b3'));
+  t.ok(shared.listeners.tcp, "0640 with the daemon's group is accepted");
+  await shared.close();
   writeFileSync(tokenFile, '  \n');
   chmodSync(tokenFile, 0o600);
   await t.rejects(startHarness(withToken('c')), /is empty/);

@@ -101,7 +101,7 @@ t.test('raw domain XML only from the administrator: not over TCP, not from anoth
   writeFileSync(tokenFile, 'raw-admin-token-0123456789\n', { mode: 0o600 });
   const h = await startHostHarness(t, host, {
     dir,
-    config: { templates: TEMPLATES, provisioning: { rawDomainXml: true }, api: { listen: '127.0.0.1:0', tokenFile, socketMode: '0666' } },
+    config: { templates: TEMPLATES, provisioning: { rawDomainXml: true }, api: { listen: '127.0.0.1:0', tokenFile, socketGroup: 'nogroup' } },
   });
   const tcp = await call({ tcp: h.listeners.tcp! }, 'POST', '/v1/placements', {
     body: body(domainXml('vm-tcp')),
