@@ -83,7 +83,12 @@ export class Reconciler {
     const host = this.o.host;
     if (!host || !host.isAlive()) throw new HostNotReachable('no connection to libvirt: cannot reconcile now');
     const store = this.o.reservations.store;
-    const inFlight = this.o.provisioner.creating;
+    // the database first, the host after: a creation that finishes in between then shows
+    // on the host with a reservation this pass never saw unbound — never the other way
+    // round (a bound reservation whose new domain the pass's host listing missed)
+    const inFlight = new Set(this.o.provisioner.creating);
+    const unfinished = only ? [only] : store.unfinishedCreations().filter((r) => !inFlight.has(r.id));
+    const bound = only ? [] : store.boundToDomains();
     const list = await host.listDomains();
     const domains: HostDomainFacts[] = [];
     for (const d of list) {
@@ -101,11 +106,12 @@ export class Reconciler {
       domains.push({ name: d.name, uuid: d.uuid, running, persistent: d.persistent, taggedReservation: tagged });
     }
     return {
-      unfinished: only ? [only] : store.unfinishedCreations(),
-      bound: only ? [] : store.boundToDomains(),
+      unfinished,
+      bound,
       domains,
       reservation: (id: string) => store.get(id),
-      inFlight,
+      // live: a creation begun since the snapshot is left alone too
+      inFlight: this.o.provisioner.creating,
     };
   }
 

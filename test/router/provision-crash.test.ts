@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { openHost, type LibvirtHost } from '../../core/host/libvirt-host.js';
+import type { HostAdapter } from '../../core/host/types.js';
 import { parseZoneMetadata } from '../../core/host/metadata.js';
 import { call, closeAgents, removeDir, startHarness, startHostHarness, TEMPLATES } from './helpers.js';
 
@@ -142,4 +143,37 @@ t.test('the reconciler releases a bound reservation whose domain vanished, and r
     ['reconcile-release', 'vm-cut', 'ok'],
     ['reconcile-report', 'existing-vm', 'skipped'],
   ]);
+});
+
+t.test('a creation that finishes while a reconciler pass lists the host is left alone', async (t) => {
+  const real = await openHost(URI);
+  // the pass's host listing is taken, then held until a whole placement has finished
+  let hold: Promise<void> | null = null;
+  let listed!: () => void;
+  const listing = new Promise<void>((r) => (listed = r));
+  const slowList: HostAdapter = Object.create(real, {
+    listDomains: {
+      value: async () => {
+        const snapshot = await real.listDomains();
+        if (hold) {
+          listed();
+          await hold;
+        }
+        return snapshot;
+      },
+    },
+  });
+  const h = await startHostHarness(t, slowList, { config: { templates: TEMPLATES } });
+  const s = { socket: h.socket };
+  let release!: () => void;
+  hold = new Promise<void>((r) => (release = r));
+  const pass = call(s, 'POST', '/v1/reconcile', { body: { apply: true } });
+  await listing;
+  hold = null;
+  const placed = await call(s, 'POST', '/v1/placements', { body: { ...body, name: 'vm-race' }, key: 'race-key-00001' });
+  t.equal(placed.status, 201, placed.text);
+  release();
+  const done = await pass;
+  t.same(done.json.actions, [], 'the new domain, missing from the stale listing, is not taken for vanished');
+  t.match((await call(s, 'GET', `/v1/placements/${placed.json.reservationId}`)).json, { state: 'bound', domain: 'vm-race' });
 });
