@@ -100,6 +100,16 @@ export function removeDomainUuid(doc: DomainXml | string): string {
   return splice(d.source, from, element.end, '');
 }
 
+/** The domain with its <uuid> set: an existing one's text replaced, else one added right after <name>. */
+export function setDomainUuid(doc: DomainXml | string, uuid: string): string {
+  const d = domainOf(doc);
+  const existing = single(d, d.root, 'uuid');
+  if (existing) return splice(d.source, existing.start, existing.end, `<uuid>${escapeXml(uuid)}</uuid>`);
+  const name = single(d, d.root, 'name');
+  if (!name) refuse(d.source, d.root.start, '<domain> has no <name> element');
+  return splice(d.source, name.end, name.end, `<uuid>${escapeXml(uuid)}</uuid>`);
+}
+
 /** <domain><resource><partition>, null when absent (libvirt's default /machine). */
 export function readDomainPartition(doc: DomainXml | string): string | null {
   const d = domainOf(doc);

@@ -14,7 +14,7 @@ import { isLibvirtError, mayBeConnectionLoss } from '../../core/host/errors.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import { partitionOf } from '../../core/model/types.js';
 import type { AuditLog } from '../../core/store/audit.js';
-import { parseDomainXml, removeDomainUuid, setDomainPartition, setZoneMetadata } from '../../core/xml/domain-xml.js';
+import { setDomainPartition, setDomainUuid, setZoneMetadata } from '../../core/xml/domain-xml.js';
 import type { EnsurePartition } from '../deps.js';
 import type { Caller } from '../peer-credentials.js';
 import { placedAnswer, type PlacedAnswer } from '../placement/placed-answer.js';
@@ -223,10 +223,9 @@ export class Provisioner {
         networks: plan.networks,
       });
     }
-    // raw XML: the daemon's uuid, partition and tag replace whatever the caller wrote
-    const withoutUuid = removeDomainUuid(plan.rawXml!);
-    const withUuid = withoutUuid.replace(/(<name>[^<]*<\/name>)/, `$1<uuid>${plan.uuid}</uuid>`);
-    return setZoneMetadata(setDomainPartition(parseDomainXml(withUuid), partition), metadata);
+    // raw XML: the daemon's uuid, partition and tag replace whatever the caller wrote,
+    // each placed by the parser's offsets (a <name> in a comment cannot mislead them)
+    return setZoneMetadata(setDomainPartition(setDomainUuid(plan.rawXml!, plan.uuid), partition), metadata);
   }
 
   /**

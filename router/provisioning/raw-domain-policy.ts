@@ -435,6 +435,47 @@ function sizesOf(d: DomainXml): { vcpus: number; memoryMiB: number } | Refusal {
   return { vcpus: starts, memoryMiB };
 }
 
+/** Deeper than anything on the list (domain/devices/serial/target/model is 5) by a wide margin. */
+const MAX_DEPTH = 32;
+
+/**
+ * Whether a document nests elements deeper than `max`, found by a linear scan of its
+ * markup that stops as soon as it is. The namespace-aware parser takes time quadratic in
+ * the depth, so a caller's document is measured before it is parsed. Exact for
+ * well-formed XML (in content every '<' opens markup; inside a tag only quotes hide a
+ * '>'); anything else is the parser's to refuse.
+ */
+function nestsDeeperThan(source: string, max: number): boolean {
+  let depth = 0;
+  const after = (token: string, from: number) => {
+    const end = source.indexOf(token, from);
+    return end < 0 ? -1 : source.indexOf('<', end + token.length);
+  };
+  for (let i = source.indexOf('<'); i !== -1; ) {
+    if (source.startsWith('<!--', i)) i = after('-->', i + 4);
+    else if (source.startsWith('<![CDATA[', i)) i = after(']]>', i + 9);
+    else if (source.startsWith('<?', i)) i = after('?>', i + 2);
+    else if (source.startsWith('<!', i)) return false; // a DOCTYPE: the parser refuses it
+    else if (source[i + 1] === '/') {
+      depth--;
+      i = source.indexOf('<', i + 2);
+    } else {
+      let j = i + 1;
+      for (let quote = ''; j < source.length; j++) {
+        const c = source[j];
+        if (quote) {
+          if (c === quote) quote = '';
+        } else if (c === '"' || c === "'") quote = c;
+        else if (c === '>') break;
+      }
+      if (j >= source.length) return false;
+      if (source[j - 1] !== '/' && ++depth > max) return true;
+      i = source.indexOf('<', j + 1);
+    }
+  }
+  return false;
+}
+
 /**
  * Checks a caller's domain XML against the allow-list. On success: its name, uuid (or
  * null), the vCPUs it starts with, its <memory> in MiB (all of which a guest can use: it
@@ -442,6 +483,8 @@ function sizesOf(d: DomainXml): { vcpus: number; memoryMiB: number } | Refusal {
  * element, and why.
  */
 export function checkRawDomainXml(xml: string, allow: RawDomainAllowance): RawDomainVerdict {
+  if (typeof xml !== 'string') return refusal('xml', 'the domain XML is not a string');
+  if (nestsDeeperThan(xml, MAX_DEPTH)) return refusal('xml', `elements nested deeper than ${MAX_DEPTH} levels`);
   let root: XmlElement;
   try {
     root = parseXml(xml).root;

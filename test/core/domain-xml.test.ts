@@ -17,6 +17,7 @@ import {
   removeDomainUuid,
   setDomainName,
   setDomainPartition,
+  setDomainUuid,
   setZoneMetadata,
 } from '../../core/xml/domain-xml.js';
 
@@ -295,4 +296,15 @@ t.test('property: arbitrary text never throws anything but XmlError', async (t) 
     { numRuns: 1000 },
   );
   t.pass();
+});
+
+t.test('setDomainUuid replaces the uuid, or adds it after <name>, by the parse (not by pattern)', async (t) => {
+  const U = '0192f0aa-0000-4000-8000-000000000001';
+  const decoy = `<domain type='kvm'><!-- <name>decoy</name> --><name>real</name><memory>1</memory></domain>`;
+  const added = setDomainUuid(decoy, U);
+  t.equal(added, `<domain type='kvm'><!-- <name>decoy</name> --><name>real</name><uuid>${U}</uuid><memory>1</memory></domain>`);
+  t.same(readDomainIdentity(added), { name: 'real', uuid: U });
+  const replaced = setDomainUuid(`<domain><name>a</name><uuid>11111111-2222-3333-4444-555555555555</uuid></domain>`, U);
+  t.same(readDomainIdentity(replaced), { name: 'a', uuid: U });
+  t.throws(() => setDomainUuid('<domain/>', U), DomainXmlError);
 });

@@ -367,6 +367,20 @@ t.test('everything that reaches the host is refused, by name', async (t) => {
   }
 });
 
+t.test('a document nested deep is refused before it is parsed', async (t) => {
+  const nest = (n: number, open: string, close: string) => open.repeat(n) + close.repeat(n);
+  const start = Date.now();
+  t.match(checkRawDomainXml(`<domain type='kvm'><name>x</name>${nest(150_000, '<a>', '</a>')}</domain>`, ALLOW), { ok: false, element: 'xml', detail: /nested deeper than 32/ });
+  t.ok(Date.now() - start < 2000, 'at once, not after a quadratic parse');
+  // quotes hide '>' and '/>' inside a start tag; comments, CDATA and self-closing tags do not nest
+  t.match(checkRawDomainXml(`<domain type='kvm'>${nest(40, `<a x="/>" y='>'>`, '</a>')}</domain>`, ALLOW), { ok: false, element: 'xml', detail: /nested/ });
+  const flat = domainWith({ top: `<!-- ${'<a>'.repeat(100)} --><description><![CDATA[${'<a>'.repeat(100)}]]></description>` }).replace('<vcpu>2</vcpu>', `<vcpu>2</vcpu>${'<!--x-->'.repeat(50)}`);
+  t.match(checkRawDomainXml(flat, ALLOW), { ok: true }, 'markup in comments and CDATA does not count');
+  t.match(checkRawDomainXml(`<domain type='kvm'>${'<features/>'.repeat(100)}</domain>`, ALLOW), { ok: false, element: 'features', detail: /only one/ }, 'empty-element tags do not nest');
+  t.match(checkRawDomainXml(`<domain type='kvm'>${nest(31, '<a>', '</a>')}</domain>`, ALLOW), { ok: false, element: 'a', detail: /not allowed/ }, '32 levels are parsed');
+  t.match(checkRawDomainXml(undefined as unknown as string, ALLOW), { ok: false, element: 'xml' });
+});
+
 /** Every element of the subtree, depth first. */
 const elements = (e: XmlElement): XmlElement[] => [e, ...e.children.flatMap(elements)];
 
