@@ -1,6 +1,8 @@
 // Generates a host XML for libvirt's test driver (URI test:///abs/path.xml) with N
-// domains spread over priority classes, each tagged with virtzone metadata. Used for
-// test/fixtures/host.xml and the 1,000-domain collector benchmark.
+// domains spread over priority classes, each tagged with virtzone metadata, plus the
+// storage and networks VMs are built from: a `dir` pool `images` holding base images and
+// the networks `default` and `tenant-net`. Used for test/fixtures/host.xml and the
+// 1,000-domain collector benchmark.
 //
 //   npx tsx scripts/gen-test-host.ts --domains 1000 --out /tmp/host-1000.xml
 //   npx tsx scripts/gen-test-host.ts --domains 7 --shut-off 1 --out test/fixtures/host.xml
@@ -72,6 +74,61 @@ export function testHostDomains(spec: TestHostSpec): GeneratedDomain[] {
   return out;
 }
 
+/** The storage pool every generated host has, with its base images (qcow2). */
+export const TEST_POOL = {
+  name: 'images',
+  uuid: '7a2e0000-0000-4000-8001-000000000001',
+  targetPath: '/var/lib/virtzone/images',
+  volumes: [
+    { name: 'debian-12.qcow2', capacityGiB: 4, allocationGiB: 2 },
+    { name: 'alpine-3.qcow2', capacityGiB: 2, allocationGiB: 1 },
+  ],
+} as const;
+
+/** The networks every generated host has; the test driver starts each one. */
+export const TEST_NETWORKS = [
+  { name: 'default', uuid: '7a2e0000-0000-4000-8002-000000000001', bridge: 'virbr0', natAddress: '192.168.122.1' },
+  { name: 'tenant-net', uuid: '7a2e0000-0000-4000-8002-000000000002', bridge: 'virbr1', natAddress: null },
+] as const;
+
+// The test driver takes a <pool> with its <volume>s nested. It gives every pool 100 GiB
+// whatever the XML says and counts the volumes' allocation against that, so the pool's
+// sizes are left out here.
+function poolXml(): string {
+  const p = TEST_POOL;
+  const volumes = p.volumes.map((v) => `    <volume type='file'>
+      <name>${v.name}</name>
+      <capacity unit='GiB'>${v.capacityGiB}</capacity>
+      <allocation unit='GiB'>${v.allocationGiB}</allocation>
+      <target>
+        <format type='qcow2'/>
+      </target>
+    </volume>
+`).join('');
+  return `  <pool type='dir'>
+    <name>${p.name}</name>
+    <uuid>${p.uuid}</uuid>
+    <target>
+      <path>${p.targetPath}</path>
+    </target>
+${volumes}  </pool>
+`;
+}
+
+// libvirt refuses NAT forwarding without an address to NAT from; a network without
+// <forward> is an isolated bridge.
+function networkXml(n: (typeof TEST_NETWORKS)[number]): string {
+  const nat = n.natAddress === null ? '' : `    <forward mode='nat'/>
+    <ip address='${n.natAddress}' netmask='255.255.255.0'/>
+`;
+  return `  <network>
+    <name>${n.name}</name>
+    <uuid>${n.uuid}</uuid>
+    <bridge name='${n.bridge}'/>
+${nat}  </network>
+`;
+}
+
 function domainXml(d: GeneratedDomain, index: number): string {
   const mac = (index + 1).toString(16).padStart(6, '0').replace(/(..)(..)(..)/, '$1:$2:$3');
   const zone = buildZoneMetadata({ class: d.class, tenant: d.tenant, app: d.app }, { forDomainXml: true });
@@ -109,7 +166,7 @@ export function generateTestHostXml(spec: TestHostSpec): string {
   return testHostXml(domains, cpus, spec.memoryMiB ?? Math.max(64 * 1024, spec.domains * 2048));
 }
 
-/** A test-driver host XML with exactly these domains, `cpus` host CPUs and `memoryMiB`. */
+/** A test-driver host XML with exactly these domains, `cpus` host CPUs and `memoryMiB`, and TEST_POOL and TEST_NETWORKS. */
 export function testHostXml(domains: readonly GeneratedDomain[], cpus: number, memoryMiB: number): string {
   const memoryKiB = memoryMiB * 1024;
   const sockets = 2;
@@ -127,7 +184,7 @@ export function testHostXml(domains: readonly GeneratedDomain[], cpus: number, m
     <threads>${threads}</threads>
   </cpu>
   <memory>${memoryKiB}</memory>
-${domains.map(domainXml).join('')}</node>
+${domains.map(domainXml).join('')}${poolXml()}${TEST_NETWORKS.map(networkXml).join('')}</node>
 `;
 }
 

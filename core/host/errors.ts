@@ -63,6 +63,28 @@ export function isLibvirtError(err: unknown, codeName?: string): err is LibvirtE
   return err instanceof LibvirtError && (codeName === undefined || err.codeName === codeName);
 }
 
+/** libvirt's codes for "there is no such object", by the kind of object looked for. */
+export const NOT_FOUND_CODE_NAMES = {
+  domain: 'VIR_ERR_NO_DOMAIN',
+  storagePool: 'VIR_ERR_NO_STORAGE_POOL',
+  storageVolume: 'VIR_ERR_NO_STORAGE_VOL',
+  network: 'VIR_ERR_NO_NETWORK',
+} as const;
+
+export type NotFoundKind = keyof typeof NOT_FOUND_CODE_NAMES;
+
+const NOT_FOUND = new Set<string>(Object.values(NOT_FOUND_CODE_NAMES));
+
+/**
+ * Whether `err` says the domain, storage pool, storage volume or network asked for does
+ * not exist (only that kind when `kind` is given). Any other failure, including a lost
+ * connection, is not "not found": the object may well exist.
+ */
+export function isNotFound(err: unknown, kind?: NotFoundKind): err is LibvirtError {
+  if (!(err instanceof LibvirtError)) return false;
+  return kind === undefined ? NOT_FOUND.has(err.codeName) : err.codeName === NOT_FOUND_CODE_NAMES[kind];
+}
+
 /**
  * Errors that may mean the connection itself is gone (as opposed to a failed request on
  * a healthy connection). The caller confirms with virConnectIsAlive before giving up on it.

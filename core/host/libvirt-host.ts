@@ -185,11 +185,16 @@ export class LibvirtHost implements HostAdapter {
   }
 
   async lookupStorageVolume(pool: string, name: string): Promise<StorageVolumeInfo> {
-    return toVolumeInfo(pool, await this.call(`lookupStorageVolume(${q(pool)}, ${q(name)})`, (c) => c.lookupStorageVolume(pool, name)));
+    const v = await this.call(`lookupStorageVolume(${q(pool)}, ${q(name)})`, (c) => c.lookupStorageVolume(pool, name));
+    return toVolumeInfo(pool, v);
   }
 
   async createStorageVolume(pool: string, xml: string, opts: { cloneFrom?: string } = {}): Promise<StorageVolumeInfo> {
-    const v = await this.call(`createStorageVolume(${q(pool)})`, (c) => (opts.cloneFrom !== undefined ? c.createStorageVolume(pool, xml, opts.cloneFrom) : c.createStorageVolume(pool, xml)));
+    const from = opts.cloneFrom;
+    const v =
+      from === undefined
+        ? await this.call(`createStorageVolume(${q(pool)})`, (c) => c.createStorageVolume(pool, xml))
+        : await this.call(`createStorageVolume(${q(pool)}, cloneFrom ${q(from)})`, (c) => c.createStorageVolume(pool, xml, from));
     return toVolumeInfo(pool, v);
   }
 

@@ -96,7 +96,7 @@ export interface NativeConnection {
   /** virStorageVolCreateXML, or virStorageVolCreateXMLFrom the named volume of the same pool */
   createStorageVolume(pool: string, xml: string, cloneFrom?: string): Promise<RawStorageVolume>;
   deleteStorageVolume(pool: string, volume: string): Promise<void>;
-  listNetworks(): Promise<Array<{ name: string; uuid: string; active: boolean }>>;
+  listNetworks(): Promise<RawNetwork[]>;
 }
 
 /** A storage pool as the addon returns it: its XML description is read in TypeScript. */
@@ -113,6 +113,13 @@ export interface RawStorageVolume {
   key: string;
   path: string;
   xml: string;
+}
+
+/** A network: name, UUID and whether it is started (virNetworkIsActive). */
+export interface RawNetwork {
+  name: string;
+  uuid: string;
+  active: boolean;
 }
 
 /** Values of libvirt's enums and flags, read from the real headers by the addon. */

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../core/log.js';
 import { failpoint } from '../../core/failpoint.js';
-import { isLibvirtError, mayBeConnectionLoss } from '../../core/host/errors.js';
+import { isLibvirtError, isNotFound, mayBeConnectionLoss } from '../../core/host/errors.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import { partitionOf } from '../../core/model/types.js';
 import type { AuditLog } from '../../core/store/audit.js';
@@ -334,10 +334,6 @@ export class Provisioner {
 
 const reasonOf = (r: Reservation) => `placement ${r.id} (tenant ${r.tenant}, app ${r.app})`;
 
-/** Not found: no such domain, pool, volume or network. */
-export function isNotFound(err: unknown): boolean {
-  return isLibvirtError(err) && ['VIR_ERR_NO_DOMAIN', 'VIR_ERR_NO_STORAGE_POOL', 'VIR_ERR_NO_STORAGE_VOL', 'VIR_ERR_NO_NETWORK'].includes(err.codeName);
-}
 
 async function exists(lookup: () => Promise<unknown>): Promise<boolean> {
   try {

@@ -112,17 +112,31 @@ t.test('raw domain XML only from the administrator: not over TCP, not from anoth
   t.equal(tcp.json.field, 'domainXml');
   t.match(tcp.json.detail, /only from the host's administrator/);
 
-  // another user on the Unix socket (the kernel's SO_PEERCRED says who): refused too
-  if (process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'true']).status === 0) {
+  // another user on the Unix socket (the kernel's SO_PEERCRED says who): refused too. The
+  // client is python, not node: the test runner instruments every node child it spawns
+  // with modules that user may not read.
+  if (process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '/usr/bin/python3', '-c', '1']).status === 0) {
     chmodSync(dir, 0o711);
-    const script = `const http=require('node:http');const b=process.argv[1];const r=http.request({socketPath:process.argv[2],method:'POST',path:'/v1/placements',headers:{'content-type':'application/json','content-length':Buffer.byteLength(b),'idempotency-key':'raw-nobody-key-1'}},(res)=>{let x='';res.on('data',(c)=>x+=c);res.on('end',()=>{console.log(res.statusCode+' '+x)})});r.end(b);`;
+    const client = [
+      'import socket, sys',
+      'b = sys.argv[1].encode()',
+      's = socket.socket(socket.AF_UNIX)',
+      's.connect(sys.argv[2])',
+      's.sendall(b"POST /v1/placements HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nIdempotency-Key: raw-nobody-key-1\\r\\nConnection: close\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(b) + b)',
+      'out = b""',
+      'while True:',
+      '    c = s.recv(65536)',
+      '    if not c: break',
+      '    out += c',
+      'sys.stdout.write(out.decode())',
+    ].join('\n');
     // asynchronously: this process is the server that must answer it
-    const child = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', script, JSON.stringify(body(domainXml('vm-nobody'))), h.socket], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const child = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '/usr/bin/python3', '-c', client, JSON.stringify(body(domainXml('vm-nobody'))), h.socket]);
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (out += c));
     await new Promise((r) => child.on('exit', r));
-    t.match(out, /^403 .*only from the host's administrator/, `as nobody: ${out}`);
+    t.match(out, /^HTTP\/1\.1 403 [\s\S]*only from the host's administrator/, `as nobody: ${out}`);
   }
   t.notOk((await host.listDomains()).some((d) => d.name === 'vm-tcp' || d.name === 'vm-nobody'), 'nothing defined');
 });

@@ -538,11 +538,18 @@ bool LookupByUuid(virConnectPtr c, const UuidArgs& a, DomainRecord& out, VzError
 bool LookupStoragePool(virConnectPtr c, const PoolArgs& a, PoolRecord& out, VzError& err) {
   return WithPool(c, a.pool, err, [&](virStoragePoolPtr p) {
     char uuid[VIR_UUID_STRING_BUFLEN] = {0};
+    if (virStoragePoolGetUUIDString(p, uuid) < 0) {
+      err = VzError::CaptureLast("virStoragePoolGetUUIDString");
+      return false;
+    }
     int active = virStoragePoolIsActive(p);
+    if (active < 0) {
+      err = VzError::CaptureLast("virStoragePoolIsActive");
+      return false;
+    }
     char* xml = virStoragePoolGetXMLDesc(p, 0);
-    if (virStoragePoolGetUUIDString(p, uuid) < 0 || active < 0 || xml == nullptr) {
+    if (xml == nullptr) {
       err = VzError::CaptureLast("virStoragePoolGetXMLDesc");
-      free(xml);
       return false;
     }
     out.name = a.pool;
@@ -619,6 +626,24 @@ bool DeleteStorageVolume(virConnectPtr c, const VolumeArgs& a, bool& /*out*/, Vz
   });
 }
 
+bool ReadNetworkRecord(virNetworkPtr net, NetworkRecord& out, VzError& err) {
+  const char* name = virNetworkGetName(net);
+  char uuid[VIR_UUID_STRING_BUFLEN] = {0};
+  if (name == nullptr || virNetworkGetUUIDString(net, uuid) < 0) {
+    err = VzError::CaptureLast("virNetworkGetUUIDString");
+    return false;
+  }
+  int active = virNetworkIsActive(net);
+  if (active < 0) {
+    err = VzError::CaptureLast("virNetworkIsActive");
+    return false;
+  }
+  out.name = name;
+  out.uuid = uuid;
+  out.active = active == 1;
+  return true;
+}
+
 bool ListNetworks(virConnectPtr c, const NoArgs& /*args*/, std::vector<NetworkRecord>& out, VzError& err) {
   virNetworkPtr* nets = nullptr;
   int n = virConnectListAllNetworks(c, &nets, 0);
@@ -626,20 +651,22 @@ bool ListNetworks(virConnectPtr c, const NoArgs& /*args*/, std::vector<NetworkRe
     err = VzError::CaptureLast("virConnectListAllNetworks");
     return false;
   }
+  bool ok = true;
   for (int k = 0; k < n; k++) {
     NetworkRecord r;
-    const char* name = virNetworkGetName(nets[k]);
-    char uuid[VIR_UUID_STRING_BUFLEN] = {0};
-    virNetworkGetUUIDString(nets[k], uuid);
-    r.name = name != nullptr ? name : "";
-    r.uuid = uuid;
-    r.active = virNetworkIsActive(nets[k]) == 1;
-    out.push_back(std::move(r));
+    if (ok) {
+      VzError one;
+      if (ReadNetworkRecord(nets[k], r, one)) {
+        out.push_back(std::move(r));
+      } else if (one.code != VIR_ERR_NO_NETWORK) {  // a network removed meanwhile is skipped
+        err = one;
+        ok = false;
+      }
+    }
     virNetworkFree(nets[k]);
   }
   free(nets);
-  virResetLastError();
-  return true;
+  return ok;
 }
 
 }  // namespace
