@@ -141,7 +141,7 @@ t.test('vms lists every domain the collector recorded from a test-driver host', 
   collector.close();
   store.close();
   await host.close();
-  const names = [...readFileSync(HOST_XML, 'utf8').matchAll(/<name>([^<]+)<\/name>/g)].map((m) => m[1]);
+  const names = [...readFileSync(HOST_XML, 'utf8').matchAll(/<domain\b[^>]*>\s*<name>([^<]+)<\/name>/g)].map((m) => m[1]);
   const r = await virtzone('vms', '--db', path, '--json');
   t.equal(r.code, 0, r.stderr);
   const list = JSON.parse(r.stdout) as Array<{ name: string; class: string | null; source: string }>;

@@ -21,7 +21,7 @@ if (!existsSync(ADDON)) {
 } else {
   let daemon: Daemon;
   let s: string[];
-  const FIXTURE_VMS = [...readFileSync(HOST_XML, 'utf8').matchAll(/<name>([^<]+)<\/name>/g)].map((m) => m[1]);
+  const FIXTURE_VMS = [...readFileSync(HOST_XML, 'utf8').matchAll(/<domain\b[^>]*>\s*<name>([^<]+)<\/name>/g)].map((m) => m[1]);
 
   t.before(async () => {
     const db = join(work, 'virtzone.db');
