@@ -7,6 +7,7 @@
       "sources": [
         "core/host/native/addon.cc",
         "core/host/native/args.cc",
+        "core/host/native/call_pool.cc",
         "core/host/native/conn_state.cc",
         "core/host/native/connection.cc",
         "core/host/native/domain_params.cc",

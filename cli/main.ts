@@ -20,6 +20,7 @@ import { registerBacktest } from './commands/backtest.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerTemplates } from './commands/templates.js';
 import { registerReconcile } from './commands/reconcile.js';
+import { registerBackup } from './commands/backup.js';
 
 export function buildProgram(): Command {
   const program = new Command('virtzone')
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerImportTrace(program);
   registerBacktest(program);
   registerSimulate(program);
+  registerBackup(program);
   registerCompletion(program); // reads the whole tree when run, so order does not matter
   return program;
 }

@@ -2,7 +2,7 @@
 // the metrics. Built once per server by buildServer().
 import type { Socket } from 'node:net';
 import type { RouterDeps } from './deps.js';
-import type { Caller } from './peer-credentials.js';
+import type { Caller } from './access/access.js';
 import type { RouterMetrics } from './metrics.js';
 import type { CollectedRoute } from './openapi.js';
 import type { PlacementService } from './placement/service.js';

@@ -51,7 +51,7 @@ export type HistoryProvider = (series: string, since: number, until: number) => 
 export type AppProfileProvider = () => Promise<AppProfiles>;
 
 /** Makes zone `zone`'s partition ready for a domain of the given size to start in it; rejects when it cannot. */
-export type EnsurePartition = (zone: string, incoming: { vcpus: number; memoryMiB: number }) => Promise<void>;
+export type EnsurePartition = (zone: string, incoming: { vcpus: number; memoryMiB: number; /** the domain's name, when known: it is counted once until the host shows it running */ name?: string }) => Promise<void>;
 
 export interface RouterDeps {
   config: Config;
@@ -84,6 +84,12 @@ export interface RouterDeps {
   audit?: AuditLog;
   /** whether the database takes writes (reads cannot tell a full disk); absent: /healthz probes reads only */
   storeWrites?: () => { ok: boolean; detail: string };
+  /**
+   * Seconds since a libvirt call last succeeded (null: none yet). /healthz reports libvirt
+   * failing past config libvirt.healthyWithinSeconds, even while the connection claims to
+   * be alive. Absent: /healthz judges by the connection alone.
+   */
+  hostCallAgeSeconds?: () => number | null;
   logger?: Logger;
   /** overflow randomness; default: seeded from crypto */
   rng?: Rng;

@@ -40,5 +40,7 @@ export { AppProfileCache, type AppUseSource } from './placement/app-profile-cach
 export { buildServer, listenApi, type ApiListeners, type VirtzoneServer } from './server.js';
 export type { RouterDeps } from './deps.js';
 export { ProblemError } from './problem.js';
-export { loadTokenDigest, TokenFileError } from './auth.js';
+export { AccessControl, loadCredentials, type Caller } from './access/access.js';
+export { TokenFileError, tokenSha256 } from './access/tokens-file.js';
+export { PeerRuleError } from './access/peers.js';
 export { loadTemplates, type TemplateCatalog } from './provisioning/templates.js';

@@ -1,14 +1,17 @@
 // The daemon's HTTP API: buildServer(deps) assembles fastify from the route plugins;
-// listenApi(server) puts it on the Unix socket (and loopback TCP with a token).
+// listenApi(server) puts it on the Unix socket (and loopback TCP with a token). Every
+// request is identified (access/) and checked against its route's role before anything
+// else runs, then counted against its credential's rate limit.
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { bearerMatches, loadTokenDigest } from './auth.js';
+import rateLimit from '@fastify/rate-limit';
+import { AccessControl, loadCredentials, type Caller } from './access/access.js';
+import { mayDo } from './access/principal.js';
 import type { RouterContext } from './context.js';
 import type { RouterDeps } from './deps.js';
 import type { Config } from '../core/config/schema.js';
 import { parseJsonBody } from './json-body.js';
-import { callerOf } from './peer-credentials.js';
 import { frameworkErrors, installProblemHandlers, sendProblem } from './errors.js';
 import { createLimitedServer, createTcpServer, listenTcp, prepareSocketPath, removeSocket, resolveGid, secureSocket } from './listen.js';
 import { createMetrics } from './metrics.js';
@@ -24,7 +27,7 @@ import { placementRoutes } from './plugins/placements.js';
 import { provisioningRoutes } from './plugins/provisioning.js';
 import { readRoutes } from './plugins/reads.js';
 import { zoneRoutes } from './plugins/zones.js';
-import { problemBody } from './problem.js';
+import { ProblemError, problemBody } from './problem.js';
 import { ReservationStore } from './reservations/store.js';
 import { Problem } from './schemas/common.js';
 
@@ -34,17 +37,21 @@ export interface VirtzoneServer {
   app: FastifyInstance;
   service: PlacementService;
   context: RouterContext;
-  /** sockets accepted by the TCP listener: requests on them need the bearer token */
+  /** sockets accepted by the TCP listener: requests on them need a bearer token */
   tcpSockets: WeakSet<object>;
-  /** set by listenApi from api.tokenFile; null = TCP requests are refused */
-  tokenDigest: Buffer | null;
+  /** who may do what: api.peers and the tokens file */
+  access: AccessControl;
   /** fastify's request handler, to serve it on a second (TCP) server */
   handler: Handler;
   /**
-   * Puts a reloaded configuration into effect for the next request (SIGHUP). Keys that
-   * only work at start (the socket, the body limit) are kept by the caller's reloader.
+   * Puts a reloaded configuration into effect for the next request (SIGHUP), its
+   * credentials included. Keys that only work at start (the socket, the body limit) are
+   * kept by the caller's reloader. Throws, changing nothing, when the tokens file, a
+   * peers rule or a template does not load.
    */
   reconfigure(next: Config): void;
+  /** Reads the credentials again (the tokens file may have changed while the config did not). */
+  refreshCredentials(): void;
 }
 
 export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
@@ -78,6 +85,7 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
     config,
     zones: deps.zones,
     forecasts: deps.forecasts,
+    vms: deps.vms,
     appProfiles: deps.appProfiles,
     host: deps.host,
     ensurePartition: deps.ensurePartition,
@@ -93,19 +101,26 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
 
   const routes = collectRoutes(app);
   const tcpSockets = new WeakSet<object>();
-  const caller = (request: { raw: { socket: Socket } }) => callerOf(request.raw.socket, tcpSockets.has(request.raw.socket));
+  const credentials = loadCredentials(config);
+  const access = new AccessControl(credentials.peers, credentials.tokens);
+  const caller = (request: { raw: { socket: Socket } }): Caller => (request as unknown as { caller: Caller }).caller;
   const context: RouterContext = { deps, service, metrics, routes, now, caller };
   const server: VirtzoneServer = {
     app,
     service,
     context,
     tcpSockets,
-    tokenDigest: null,
+    access,
     handler: handler!,
     reconfigure(next) {
-      // the service first: templates that do not load (ConfigError) change nothing
+      // what can fail first (credentials, then the service's templates): a refusal changes nothing
+      const credentials = loadCredentials(next);
       service.reconfigure(next, overflowPolicy(next.overflow.policy, next.overflow, rng));
+      access.replace(credentials);
       context.deps = { ...context.deps, config: next };
+    },
+    refreshCredentials() {
+      access.replace(loadCredentials(context.deps.config));
     },
   };
 
@@ -122,17 +137,41 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
   installProblemHandlers(app);
 
   // (callback-style hooks: no promise per request on the hot path)
+  app.decorateRequest('caller', null);
   app.addHook('onRequest', (request, reply, done) => {
-    if (!server.tcpSockets.has(request.raw.socket)) return done(); // Unix socket: guarded by file mode
-    if (bearerMatches(request.headers.authorization, server.tokenDigest)) return done();
-    reply.header('www-authenticate', 'Bearer realm="virtzoned"');
-    sendProblem(reply, problemBody(401, 'unauthorized', 'Unauthorized', 'a valid bearer token is required on TCP', { field: 'Authorization' }));
+    const who = access.identify(request.raw.socket, tcpSockets.has(request.raw.socket), request.headers.authorization);
+    if (who.kind === 'unauthenticated') {
+      reply.header('www-authenticate', 'Bearer realm="virtzoned"');
+      return sendProblem(reply, problemBody(401, 'unauthorized', 'Unauthorized', 'a valid bearer token is required on TCP', { field: 'Authorization' }));
+    }
+    if (who.kind === 'no-role') return sendProblem(reply, problemBody(403, 'forbidden', 'Forbidden', `${who.who} has no role on this API (api.peers, api.socketRole)`));
+    const { principal } = who.caller;
+    const needed = request.routeOptions.config?.role ?? 'read';
+    if (!mayDo(principal, needed)) {
+      return sendProblem(reply, problemBody(403, 'forbidden', 'Forbidden', `${request.method} ${request.routeOptions.url ?? request.url} needs the ${needed} role; ${principal.name} has ${principal.role}`, { extensions: { role: principal.role, needed } }));
+    }
+    (request as unknown as { caller: Caller }).caller = who.caller;
+    done();
   });
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 
+  // per credential; routes registered after this are counted (its onRoute hook adds them)
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'onRequest',
+    max: () => context.deps.config.api.rateLimit.max,
+    timeWindow: () => context.deps.config.api.rateLimit.windowSeconds * 1000,
+    keyGenerator: (request) => caller(request).principal.name,
+    // the host's administrator can stop the daemon anyway; its tools are not throttled
+    allowList: (request) => caller(request).admin,
+    errorResponseBuilder: (request, limit) =>
+      new ProblemError(429, 'rate-limited', 'Too many requests', `${caller(request).principal.name} sent more than ${limit.max} requests in ${context.deps.config.api.rateLimit.windowSeconds} s (api.rateLimit); retry after ${limit.after}`, {
+        extensions: { limit: limit.max, windowSeconds: context.deps.config.api.rateLimit.windowSeconds },
+      }),
+  });
   await app.register(placementRoutes, context);
   await app.register(provisioningRoutes, context);
   await app.register(zoneRoutes, context);
@@ -172,11 +211,7 @@ export interface ApiListeners {
  * token file is missing, empty or readable by group or others.
  */
 export async function listenApi(server: VirtzoneServer, api: RouterDeps['config']['api']): Promise<ApiListeners> {
-  // check the token before touching the socket, so a refused start leaves nothing behind
-  if (api.listen !== undefined) {
-    if (!api.tokenFile) throw new Error('api.listen is set but api.tokenFile is not');
-    server.tokenDigest = loadTokenDigest(api.tokenFile);
-  }
+  if (api.listen !== undefined && !api.tokenFile) throw new Error('api.listen is set but api.tokenFile is not');
   const gid = api.socketGroup === undefined ? undefined : resolveGid(api.socketGroup);
   await prepareSocketPath(api.socket);
   await server.app.listen({ path: api.socket, backlog: 1024 });

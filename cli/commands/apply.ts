@@ -27,7 +27,7 @@ Examples:
     )
     .action(async (opts: ConnectionOptions & { dryRun?: boolean; json?: boolean }) => {
       const dryRun = opts.dryRun === true;
-      const reply = await DaemonClient.fromOptions(opts, 600).post<ApplyReply>('/v1/repartition', { dryRun });
+      const reply = await DaemonClient.fromOptions(opts, 600).post<ApplyReply>('/v1/repartition', { apply: !dryRun });
       if (!dryRun && applyFailed(reply)) process.exitCode = ExitCode.RUNTIME;
       if (opts.json) return printJson(reply);
       process.stdout.write((dryRun ? 'Dry run: nothing was changed.\n\n' : '') + renderPlan(reply, { applied: !dryRun }));

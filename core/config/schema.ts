@@ -73,6 +73,35 @@ export const RuleSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const RoleSchema = Type.Union([Type.Literal('read'), Type.Literal('provision'), Type.Literal('admin')], {
+  description: 'read: status, zones, VMs, history, forecasts, metrics; provision: also placements, its own reservations and confirms; admin: also repartition, train, reconcile',
+});
+
+/** Who may act for which tenants at which classes: a peers rule, and a tokens file entry. */
+export const GrantSchema = {
+  role: RoleSchema,
+  tenants: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, uniqueItems: true, default: ['*'], description: 'tenants this caller may place for; "*" = any' }),
+  classes: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, uniqueItems: true, default: ['*'], description: 'zones (classes, or "general") this caller may ask for; "*" = any' }),
+};
+
+export const PeerRuleSchema = Type.Object(
+  {
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a user name or uid', examples: ['ci-runner'] })),
+    group: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a group name or gid: matches its members (primary or supplementary group)', examples: ['virtzone-provision'] })),
+    ...GrantSchema,
+  },
+  { additionalProperties: false },
+);
+
+export const TenantQuotaSchema = Type.Object(
+  {
+    vcpus: Type.Optional(Type.Integer({ minimum: 0, description: 'vCPUs the tenant may hold: reservations in force plus the running VMs its placements made', examples: [64] })),
+    memoryMiB: Type.Optional(Type.Integer({ minimum: 0, description: 'memory (MiB) the tenant may hold, counted as vcpus is', examples: [131072] })),
+    reservations: Type.Optional(Type.Integer({ minimum: 0, description: 'reservations in force (reserved or bound) the tenant may hold', examples: [50] })),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     libvirt: Type.Object(
@@ -82,6 +111,9 @@ export const ConfigSchema = Type.Object(
         keepaliveCount: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'unanswered keepalive probes before the connection counts as lost and a reconnect starts' }),
         reconnectInitialMs: Type.Integer({ minimum: 10, default: 500, description: 'first wait before reconnecting to libvirtd; doubles after each failed attempt' }),
         reconnectMaxMs: Type.Integer({ minimum: 100, default: 30000, description: 'longest wait between two reconnect attempts' }),
+        callThreads: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'threads of the daemon\'s own pool for blocking libvirt calls (kept apart from the threads file and crypto work use, so a libvirtd that does not answer cannot stall them)' }),
+        callTimeoutSeconds: Type.Number({ minimum: 0.1, maximum: 600, default: 10, description: 'a libvirt call made for an API request (placement, provisioning, confirm, reconciler) that has not answered within this is given up: the request is answered 503 with Retry-After, the call itself is left to finish, and the reconciler settles what it did' }),
+        healthyWithinSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 30, description: '/healthz reports libvirt failing when no libvirt call has succeeded for this long (an idle daemon probes the host every third of it)' }),
       },
       { additionalProperties: false, default: {}, description: 'the connection to the hypervisor (libvirt)' },
     ),
@@ -180,7 +212,36 @@ export const ConfigSchema = Type.Object(
         socketMode: Type.String({ pattern: '^0?[0-7]{3}$', default: '0660', description: 'permissions of the socket file, octal; 0660 lets members of the socket\'s group use the CLI' }),
         socketGroup: Type.Optional(Type.String({ minLength: 1, description: "group that owns the socket (the daemon must be a member); unset: the daemon's own group (virtzone)", examples: ['virtzone'] })),
         listen: Type.Optional(Type.String({ pattern: '^(127\\.\\d+\\.\\d+\\.\\d+|localhost|\\[::1\\]):\\d{1,5}$', description: 'also serve the API on this loopback HOST:PORT (bearer token required)', examples: ['127.0.0.1:8750'] })),
-        tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the bearer token for api.listen (required with it; keep it mode 0640, root:virtzone)', examples: ['/etc/virtzone/api-token'] })),
+        tokenFile: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              "the tokens file for api.listen (required with it): YAML `tokens:`, each with a name, the token's sha256, a role and, for provision, its tenants and classes; mode 0600, or 0640 with the daemon's group; re-read on reload",
+            examples: ['/etc/virtzone/tokens.yaml'],
+          }),
+        ),
+        peers: Type.Array(PeerRuleSchema, {
+          default: [],
+          examples: [
+            [
+              { group: 'virtzone-provision', role: 'provision', tenants: ['acme'], classes: ['silver', 'bronze'] },
+              { user: 'ops', role: 'admin' },
+            ],
+          ],
+          description:
+            'roles of local callers on the Unix socket, by the kernel\'s word for who they are (SO_PEERCRED: user, primary and supplementary groups); the first rule that matches decides. root and the daemon\'s own user are always admin',
+        }),
+        socketRole: Type.Union([Type.Literal('read'), Type.Literal('provision'), Type.Literal('none')], {
+          default: 'read',
+          description: 'role of a Unix socket caller no peers rule matches (only those api.socketMode lets in can connect at all); none: refused',
+        }),
+        rateLimit: Type.Object(
+          {
+            max: Type.Integer({ minimum: 1, maximum: 10000000, default: 6000, description: 'requests per credential per window; more are answered 429 with Retry-After (the host\'s administrator is not limited)' }),
+            windowSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'the rate limit window' }),
+          },
+          { additionalProperties: false, default: {}, description: 'per-credential request rate limit (a token, or a Unix user)' },
+        ),
         bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10485760, default: 262144, description: 'largest request body accepted' }),
         defaultTtlSeconds: Type.Integer({ minimum: 1, maximum: 604800, default: 600, description: 'lifetime of a placement reservation whose request gives none' }),
         maxTtlSeconds: Type.Integer({ minimum: 1, maximum: 604800, default: 86400, description: 'the longest lifetime a placement may ask for (ttlSeconds above it: 422); a reservation holds capacity all that time' }),
@@ -236,6 +297,18 @@ export const ConfigSchema = Type.Object(
         reconcileIntervalSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 300, description: 'seconds between two reconciler passes over the domains the daemon created (one also runs at start); 0 = only at start' }),
       },
       { additionalProperties: false, default: {}, description: 'creating VMs: templates, raw domain XML, the reconciler' },
+    ),
+    quotas: Type.Object(
+      {
+        default: Type.Optional(Type.Object(TenantQuotaSchema.properties, { additionalProperties: false, description: 'the quota of every tenant without an entry of its own (and under one that leaves a key out)', examples: [{ vcpus: 64, memoryMiB: 131072, reservations: 50 }] })),
+        tenants: Type.Record(Type.String({ minLength: 1, maxLength: 128 }), TenantQuotaSchema, { default: {}, description: 'quotas per tenant name (over quotas.default)', examples: [{ acme: { vcpus: 256, reservations: 200 } }] }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: 'what each tenant may hold on this host; a placement over a quota is answered 429 naming the quota. A tenant with no entry has the default; no default: unlimited',
+        examples: [{ default: { vcpus: 64, memoryMiB: 131072, reservations: 50 }, tenants: { acme: { vcpus: 256 } } }],
+      },
     ),
     log: Type.Object(
       {

@@ -102,7 +102,7 @@ export function mayBeConnectionLoss(err: unknown): boolean {
 
 /** Thrown by HostSupervisor.current() while there is no usable connection. */
 export class HostUnavailableError extends Error {
-  override readonly name = 'HostUnavailableError';
+  override readonly name: string = 'HostUnavailableError';
   readonly uri: string;
   /** when the connection was lost or the supervisor started, ms since epoch */
   readonly since: number;
@@ -114,4 +114,30 @@ export class HostUnavailableError extends Error {
     this.since = since;
     this.lastError = lastError;
   }
+}
+
+/**
+ * A host call did not answer within its deadline (see deadline.ts). The call itself is
+ * not cancelled — libvirt has no way to — and keeps running on its thread: what it did is
+ * unknown until `settled` resolves. A HostUnavailableError, since for the caller the host
+ * is unavailable now; `operation` names the call (e.g. "define"), never its arguments.
+ */
+export class HostCallTimeout extends HostUnavailableError {
+  override readonly name = 'HostCallTimeout';
+  readonly operation: string;
+  readonly timeoutMs: number;
+  /** resolves (never rejects) once the call that timed out has finished, either way */
+  readonly settled: Promise<void>;
+
+  constructor(uri: string, operation: string, timeoutMs: number, settled: Promise<void>) {
+    super(uri, `libvirt did not answer ${operation} within ${timeoutMs} ms`, Date.now());
+    this.message = `libvirt host '${uri}' did not answer ${operation} within ${timeoutMs} ms`;
+    this.operation = operation;
+    this.timeoutMs = timeoutMs;
+    this.settled = settled;
+  }
+}
+
+export function isHostCallTimeout(err: unknown): err is HostCallTimeout {
+  return err instanceof HostCallTimeout;
 }

@@ -59,6 +59,11 @@ export interface OpenHostOptions {
   keepaliveCount?: number;
   /** subscribe to domain lifecycle events. Default true */
   events?: boolean;
+  /**
+   * threads of the addon's own pool for blocking calls (shared by every connection of the
+   * process; it only grows). Default: the pool's own default (4) on first use
+   */
+  callThreads?: number;
   /** where a listener's exception goes (listeners must not break event delivery). Default: console.error */
   onListenerError?: (err: unknown) => void;
 }
@@ -85,6 +90,7 @@ export async function openHost(uri: string, opts: OpenHostOptions = {}): Promise
         events: opts.events ?? true,
         keepaliveInterval: opts.keepaliveIntervalSeconds ?? 5,
         keepaliveCount: opts.keepaliveCount ?? 3,
+        ...(opts.callThreads !== undefined ? { callThreads: opts.callThreads } : {}),
       },
       (e) => host.handleRawEvent(e),
     );

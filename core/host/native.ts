@@ -49,6 +49,17 @@ export interface RawOpenOptions {
   /** seconds; 0 or absent: no keepalive */
   keepaliveInterval?: number;
   keepaliveCount?: number;
+  /** grows the addon's call pool to at least this many threads (1..256) */
+  callThreads?: number;
+}
+
+/** The addon's own threads for blocking libvirt calls (never libuv's threadpool). */
+export interface CallPoolStats {
+  threads: number;
+  /** threads inside a libvirt call now */
+  busy: number;
+  /** calls waiting for a thread */
+  queued: number;
 }
 
 /** One libvirt connection. Every method but the accessors runs off the main thread. */
@@ -157,6 +168,9 @@ export interface NativeAddon {
   open(uri: string, options?: RawOpenOptions, onEvent?: (event: RawEvent) => void): Promise<NativeConnection>;
   /** errors the addon creates are made by this factory */
   setErrorFactory(factory: (info: LibvirtErrorInfo) => Error): void;
+  /** grows the call pool to at least n threads (it never shrinks) */
+  setCallThreads(n: number): void;
+  callPool(): CallPoolStats;
   /** major * 1e6 + minor * 1e3 + release of the loaded libvirt library */
   libvirtVersion(): number;
   readonly constants: NativeConstants;

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { HostAdapter, HostEvent } from './types.js';
 import { HostUnavailableError } from './errors.js';
 import { openHost, type OpenHostOptions } from './libvirt-host.js';
+import { reportSuccesses } from './success-clock.js';
 import type { Log } from '../log.js';
 
 export type SupervisorState = 'connecting' | 'connected' | 'waiting' | 'closed';
@@ -22,6 +23,11 @@ export interface HostSupervisorOptions {
   hostOptions?: OpenHostOptions;
   /** how a host is opened; default openHost. Tests and tools may wrap it. */
   open?: (uri: string, opts: OpenHostOptions) => Promise<HostAdapter>;
+  /**
+   * While connected, a cheap call (nodeInfo) is made when no call has succeeded for this
+   * long, so an idle daemon still knows whether libvirt answers. Absent or 0: no probe.
+   */
+  probeIdleMs?: number;
   /** source of randomness for jitter, in [0, 1) */
   random?: () => number;
   log?: Log;
@@ -55,6 +61,10 @@ export class HostSupervisor extends EventEmitter<SupervisorEvents> {
   private waiters: Array<{ resolve: (h: HostAdapter) => void; reject: (e: Error) => void }> = [];
   private readonly hostListeners = new Set<(e: HostEvent) => void>();
   private connecting: Promise<void> | null = null;
+  /** when a libvirt call (or the connect) last succeeded, ms since epoch; null: never */
+  private lastOkAt: number | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probing = false;
 
   constructor(opts: HostSupervisorOptions) {
     super();
@@ -67,20 +77,41 @@ export class HostSupervisor extends EventEmitter<SupervisorEvents> {
 
   /** Builds a supervisor from the daemon config's `libvirt` section. */
   static fromConfig(
-    cfg: { uri: string; keepaliveIntervalSeconds: number; keepaliveCount: number; reconnectInitialMs: number; reconnectMaxMs: number },
+    cfg: {
+      uri: string;
+      keepaliveIntervalSeconds: number;
+      keepaliveCount: number;
+      reconnectInitialMs: number;
+      reconnectMaxMs: number;
+      callThreads?: number;
+      healthyWithinSeconds?: number;
+    },
     extra: Partial<HostSupervisorOptions> = {},
   ): HostSupervisor {
     return new HostSupervisor({
       uri: cfg.uri,
       reconnectInitialMs: cfg.reconnectInitialMs,
       reconnectMaxMs: cfg.reconnectMaxMs,
+      // three chances for an idle daemon to show libvirt answers before /healthz says it does not
+      ...(cfg.healthyWithinSeconds !== undefined ? { probeIdleMs: (cfg.healthyWithinSeconds * 1000) / 3 } : {}),
       ...extra,
       hostOptions: {
         keepaliveIntervalSeconds: cfg.keepaliveIntervalSeconds,
         keepaliveCount: cfg.keepaliveCount,
+        ...(cfg.callThreads !== undefined ? { callThreads: cfg.callThreads } : {}),
         ...extra.hostOptions,
       },
     });
+  }
+
+  /** When a libvirt call last succeeded (any call, or the connect itself), ms since epoch; null: never. */
+  get lastSuccessAt(): number | null {
+    return this.lastOkAt;
+  }
+
+  /** Seconds since a libvirt call last succeeded; null when none ever did. */
+  lastSuccessAgeSeconds(now = Date.now()): number | null {
+    return this.lastOkAt === null ? null : Math.max(0, now - this.lastOkAt) / 1000;
   }
 
   get state(): SupervisorState {
@@ -144,6 +175,7 @@ export class HostSupervisor extends EventEmitter<SupervisorEvents> {
     this.lastReason = 'the supervisor is closed';
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.stopProbe();
     const host = this.detachHost();
     const waiters = this.waiters;
     this.waiters = [];
@@ -196,14 +228,20 @@ export class HostSupervisor extends EventEmitter<SupervisorEvents> {
     }
     this.attempt = 0;
     this.lastError = undefined;
-    this.host = host;
+    this.lastOkAt = Date.now();
+    const reporting = reportSuccesses(host, () => {
+      this.lastOkAt = Date.now();
+    });
+    this.host = reporting;
     this._state = 'connected';
-    this.unsubscribe = host.onEvent((e) => this.onHostEventInternal(host, e));
+    this.unsubscribe = host.onEvent((e) => this.onHostEventInternal(reporting, e));
+    this.startProbe();
     this.opts.log?.info({ uri: this.uri }, 'libvirt connected');
-    this.safeEmit('connected', host);
+    // everyone gets the same host current() returns: the one that records successes
+    this.safeEmit('connected', reporting);
     const waiters = this.waiters;
     this.waiters = [];
-    for (const w of waiters) w.resolve(host);
+    for (const w of waiters) w.resolve(reporting);
   }
 
   private scheduleRetry(error: Error): void {
@@ -252,7 +290,33 @@ export class HostSupervisor extends EventEmitter<SupervisorEvents> {
     }, delay);
   }
 
+  /** Probes an idle connection (see probeIdleMs); one probe at a time, so a wedged libvirtd cannot pile them up. */
+  private startProbe(): void {
+    const idleMs = this.opts.probeIdleMs ?? 0;
+    if (!(idleMs > 0) || this.probeTimer) return;
+    this.probeTimer = setInterval(() => {
+      const host = this.host;
+      if (!host || this.probing || this._state !== 'connected') return;
+      if (this.lastOkAt !== null && Date.now() - this.lastOkAt < idleMs) return;
+      this.probing = true;
+      host
+        .nodeInfo()
+        .catch(() => undefined)
+        .finally(() => {
+          this.probing = false;
+        });
+    }, Math.max(50, Math.round(idleMs / 2)));
+    // the probe serves the daemon's other work: it never keeps the process alive by itself
+    this.probeTimer.unref();
+  }
+
+  private stopProbe(): void {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+  }
+
   private detachHost(): HostAdapter | null {
+    this.stopProbe();
     const host = this.host;
     this.host = null;
     this.unsubscribe?.();

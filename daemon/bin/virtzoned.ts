@@ -2,8 +2,9 @@
 // virtzoned: the virtzone daemon. Flags override the matching config keys; with no
 // config file at all the built-in defaults give a working daemon (gold, silver, bronze).
 //
-// Exit codes: 0 clean stop, 1 runtime failure, 2 bad command line, 78 invalid
-// configuration (EX_CONFIG: systemd's unit does not restart on it).
+// Exit codes: 0 clean stop, 1 runtime failure, 2 bad command line, 65 damaged database
+// (EX_DATAERR: restore a backup; restarting cannot help), 78 invalid configuration
+// (EX_CONFIG: systemd's unit does not restart on it).
 import { Command, CommanderError } from 'commander';
 import { applyOverrides, ConfigError, loadConfigFile, type ConfigOverrides } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
@@ -11,14 +12,16 @@ import { createLogger } from '../../core/log.js';
 import type { LevelWithSilent, Logger } from 'pino';
 import type { OpenHostOptions } from '../../core/host/libvirt-host.js';
 import { Daemon } from '../process/daemon.js';
+import { DatabaseCorruptError } from '../../core/store/integrity.js';
 import { runOnce } from '../process/once.js';
 import { createNotifier } from '../process/notify.js';
 import { installSignalHandlers } from '../process/signals.js';
 import { createConfigReloader } from '../process/config-reload.js';
 import { FloorsExceedCapacityError } from '../../partitioner/index.js';
-import { loadTemplates, loadTokenDigest, TokenFileError } from '../../router/index.js';
+import { loadCredentials, loadTemplates, PeerRuleError, TokenFileError } from '../../router/index.js';
 
 const EX_CONFIG = 78;
+const EX_DATAERR = 65;
 
 interface Flags extends ConfigOverrides {
   config?: string;
@@ -35,7 +38,7 @@ function parseFlags(argv: string[]): Flags {
     .option('--db <file>', 'SQLite database (store.path)')
     .option('--socket <path>', 'API Unix socket (api.socket)')
     .option('--listen <host:port>', 'also serve the API on loopback TCP (api.listen); needs --token-file')
-    .option('--token-file <file>', 'bearer token for --listen (api.tokenFile)')
+    .option('--token-file <file>', 'tokens file for --listen: each token with its role, tenants and classes (api.tokenFile)')
     .option('--once', 'collect one tick, print it as JSON and exit (debugging)')
     .option('--demo-replay <dir>', 'demo: give domains named bitbrains-<id> the CPU/memory use of that VM in a Bitbrains trace folder')
     .option('--demo-speed <n>', 'demo: replay clock speed (trace seconds per real second)', '60')
@@ -46,18 +49,20 @@ function parseFlags(argv: string[]): Flags {
   return program.opts<Flags>();
 }
 
-/** The config with its templates' base XML files and its token file checked: a bad one is a config error (exit 78, or a refused reload). */
+/**
+ * The config with what it names checked: templates' base XML files, the tokens file and
+ * the api.peers users and groups. A bad one is a config error (exit 78, or a refused reload).
+ */
 function loadConfig(flags: Flags): Config {
   const config = applyOverrides(loadConfigFile(flags.config), flags);
   const source = flags.config ?? 'config';
   loadTemplates(config, source);
-  if (config.api.tokenFile !== undefined) {
-    try {
-      loadTokenDigest(config.api.tokenFile);
-    } catch (err) {
-      if (err instanceof TokenFileError) throw new ConfigError(`${source}: key api.tokenFile: ${err.message}`, 'api.tokenFile');
-      throw err;
-    }
+  try {
+    loadCredentials(config);
+  } catch (err) {
+    if (err instanceof TokenFileError) throw new ConfigError(`${source}: key api.tokenFile: ${err.message}`, 'api.tokenFile');
+    if (err instanceof PeerRuleError) throw new ConfigError(`${source}: key ${err.message}`, err.key);
+    throw err;
   }
   return config;
 }
@@ -101,6 +106,12 @@ async function main(): Promise<number> {
     daemon = new Daemon({ config, log, openHost });
     await daemon.start();
   } catch (err) {
+    if (err instanceof DatabaseCorruptError) {
+      const restore = `stop here and restore the latest \`virtzone backup\` copy to ${err.path} (move the damaged file and its -wal/-shm aside first)`;
+      log.fatal({ db: err.path, [err.check]: err.problems }, `the database is damaged: refusing to start; ${restore}`);
+      process.stderr.write(`virtzoned: ${err.message}: refusing to start; ${restore}\n`);
+      return EX_DATAERR;
+    }
     const code = err instanceof FloorsExceedCapacityError || err instanceof ConfigError ? EX_CONFIG : 1;
     log.fatal({ err: (err as Error).message }, 'virtzoned could not start');
     process.stderr.write(`virtzoned: ${(err as Error).message}\n`);
@@ -115,6 +126,7 @@ async function main(): Promise<number> {
       config = next;
       log.level = next.log.level;
     },
+    refresh: () => daemon.refreshCredentials(),
     log,
   });
   installSignalHandlers({

@@ -22,7 +22,6 @@ const RESTART_ONLY_KEYS: readonly string[] = [
   'api.socketMode',
   'api.socketGroup',
   'api.listen',
-  'api.tokenFile',
   'api.bodyLimitBytes',
 ];
 
@@ -35,6 +34,11 @@ export interface ConfigReloaderOptions {
   apply: (next: Config, previous: Config, changedKeys: string[]) => Promise<void> | void;
   log: Log;
   restartOnlyKeys?: readonly string[];
+  /**
+   * Re-reads what the configuration names rather than holds (the tokens file), on every
+   * accepted reload even when no key changed. Throws: the reload is reported as failed.
+   */
+  refresh?: () => void;
 }
 
 export type ReloadOutcome =
@@ -107,11 +111,17 @@ export function createConfigReloader(options: ConfigReloaderOptions) {
     if (deferred.length > 0) {
       log.warn({ keys: deferred }, `config keys changed that take effect only after a restart: ${deferred.join(', ')}`);
     }
+    if (live.length > 0) await options.apply(next, previous, live);
+    try {
+      options.refresh?.();
+    } catch (err) {
+      log.error({ reason: (err as Error).message }, `config reloaded, but the credentials could not be read again; the previous ones stay in force: ${(err as Error).message}`);
+      return { ok: false, error: (err as Error).message, key: 'api.tokenFile' };
+    }
     if (live.length === 0) {
       log.info({ changedKeys: [] }, 'config reloaded: nothing to change');
       return { ok: true, changedKeys: [], deferredKeys: deferred };
     }
-    await options.apply(next, previous, live);
     log.info({ changedKeys: live }, `config reloaded: ${live.join(', ')}`);
     return { ok: true, changedKeys: live, deferredKeys: deferred };
   }

@@ -6,9 +6,11 @@ import type { Logger } from '../../core/log.js';
 import type { Config } from '../../core/config/schema.js';
 import { Store } from '../../core/store/store.js';
 import { AuditLog } from '../../core/store/audit.js';
+import { assertDatabaseIntact } from '../../core/store/integrity.js';
 import { StoreWriteHealth } from '../../core/store/write-health.js';
 import { HostSupervisor } from '../../core/host/supervisor.js';
 import { supervisedHost } from '../../core/host/supervised-host.js';
+import { withDeadline } from '../../core/host/deadline.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import type { OpenHostOptions } from '../../core/host/libvirt-host.js';
 import { Collector, CollectorRoutine } from '../../collector/index.js';
@@ -44,6 +46,8 @@ export class Daemon {
   private readonly collector: Collector;
   private readonly collectorRoutine: CollectorRoutine;
   private readonly inventory: Inventory;
+  /** names the unnamed domains announced to the inventory (each counted until the grace runs out) */
+  private unnamedIncoming = 0;
   private partitions: ZonePartitions | undefined;
   private capacity: Resources | null = null;
   /** the host's CPUs and memory as libvirt last reported them (capacity follows host.* on reload) */
@@ -61,6 +65,8 @@ export class Daemon {
     this.config = opts.config;
     this.log = opts.log;
     const { store, libvirt, collect } = this.config;
+    // a damaged database is refused before anything writes to it (DatabaseCorruptError)
+    assertDatabaseIntact(store.path);
     this.store = Store.open(store.path, { rawRetentionHours: store.rawRetentionHours, rollupRetentionDays: store.rollupRetentionDays });
     this.predictions = opts.predictions ? opts.predictions(this.store) : createPredictionService(this.store, this.config, this.log);
     this.appProfiles = new AppProfileCache(
@@ -87,6 +93,7 @@ export class Daemon {
     });
     this.inventory = new Inventory(this.host, new Set(this.config.classes.map((c) => c.name)));
     this.supervisor.onHostEvent((e) => {
+      if (e.type === 'domain') this.inventory.noteEvent(e.event);
       if (e.type === 'domain' && (e.event.kind === 'defined' || e.event.kind === 'undefined')) {
         this.inventory.invalidate(e.event.uuid);
         this.collector.forget(e.event.uuid);
@@ -130,9 +137,13 @@ export class Daemon {
       },
       history: async (series, since, until) => this.store.readRollups(series, since, until).filter((r) => r.ts < until),
       appProfiles: async () => this.appProfiles.current(),
-      host: this.host,
+      // calls made for a request answer within libvirt.callTimeoutSeconds (the collector and
+      // the auto-scaler keep the plain host: nobody waits on them, and a deadline there would
+      // only turn a slow tick into a failed one)
+      host: withDeadline(this.host, this.config.libvirt.callTimeoutSeconds * 1000),
       ensurePartition: this.partitions ? (zone, incoming) => this.ensurePartition(zone, incoming) : undefined,
       storeWrites: () => this.writeHealth.status(),
+      hostCallAgeSeconds: () => this.supervisor.lastSuccessAgeSeconds(),
       audit: this.audit,
       onDomainTagged: (uuid) => {
         this.inventory.invalidate(uuid);
@@ -208,14 +219,20 @@ export class Daemon {
     // floors the host cannot honour: refuse the whole reload (the caller keeps the old config)
     const capacity = this.node ? capacityOf(this.node, next) : null;
     if (capacity) checkFloors(capacity, next);
+    // the API next: credentials or templates that do not load refuse the reload here, before anything changed
+    this.server?.reconfigure(next);
     this.config = next;
     if (capacity) this.capacity = capacity;
     if (next.collect.intervalSeconds !== previous.collect.intervalSeconds) this.collectorRoutine.setIntervalSeconds(next.collect.intervalSeconds);
     const names = (c: Config) => c.classes.map((x) => x.name).join('\u0000');
     if (names(next) !== names(previous)) this.inventory.setClasses(new Set(next.classes.map((c) => c.name)));
     this.autoscaler?.reconfigure(next);
-    this.server?.reconfigure(next);
     void this.refreshPlan('config reloaded');
+  }
+
+  /** Reads the API's credentials again (a reload whose config is unchanged may come with a new tokens file). */
+  refreshCredentials(): void {
+    this.server?.refreshCredentials();
   }
 
   // --- wiring -------------------------------------------------------------------------
@@ -308,13 +325,17 @@ export class Daemon {
    * The router's hook before it starts a domain in `zone`: the zone's partition exists in
    * every hierarchy, with limits that leave room for the incoming VM. Directories that
    * had gone (libvirt removes them when a start in the partition fails) are put back and
-   * the repair is audited.
+   * the repair is audited. The members come from the inventory's last read kept current
+   * by events, not from listing every domain per placement; the incoming VM is announced
+   * to it first, so two creations in one zone at once each count the other.
    */
-  private async ensurePartition(zone: string, incoming: { vcpus: number; memoryMiB: number }): Promise<void> {
+  private async ensurePartition(zone: string, incoming: { vcpus: number; memoryMiB: number; name?: string }): Promise<void> {
     if (!this.partitions) return;
     const allocation = this.autoscaler?.getAllocations()[zone] ?? { cpuCores: 0, memoryMiB: 0 };
-    const vms = await this.inventory.read(this.latestUse());
-    const members = [...vms, { name: '(incoming)', zone, running: true, vcpus: incoming.vcpus, memoryMiB: incoming.memoryMiB }];
+    if (!this.inventory.hasRead) await this.inventory.read(this.latestUse());
+    // announced and counted in one synchronous step: no other creation can slip in between
+    this.inventory.noteIncoming({ name: incoming.name ?? `(incoming ${++this.unnamedIncoming})`, zone, vcpus: incoming.vcpus, memoryMiB: incoming.memoryMiB });
+    const members = this.inventory.members();
     const limits = limitsForZones({ [zone]: allocation }, members, this.config)[zone];
     const report = await this.partitions.ensure(zone, limits);
     if (report.created.length > 0) {

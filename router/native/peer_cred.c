@@ -2,7 +2,9 @@
 // (SO_PEERCRED): who is calling the API, as the kernel vouches for it — the way
 // libvirtd tells libvirt-sock's clients apart. Node has no API for it.
 //
-// Exported: peerCredentials(fd: number): { pid, uid, gid } — throws an Error with
+// Exported: peerCredentials(fd: number): { pid, uid, gid, groups } — groups are the
+// peer's supplementary groups at connect time (SO_PEERGROUPS, Linux 4.13+; empty where
+// the kernel lacks it), so a role given to a group reaches its members. Throws an Error with
 // .code (errno name) when fd is not a connected Unix socket (on a TCP socket Linux would
 // answer SO_PEERCRED with nobody's credentials: refused here). getsockopt never blocks.
 #define NAPI_VERSION 8
@@ -11,6 +13,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -42,7 +45,25 @@ static napi_value peer_credentials(napi_env env, napi_callback_info info) {
   struct ucred cred;
   socklen_t len = sizeof cred;
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return throw_errno(env, errno);
-  napi_value out, pid, uid, gid;
+  // supplementary groups: ERANGE tells the size needed
+  gid_t stack_groups[64];
+  gid_t* groups = stack_groups;
+  socklen_t glen = sizeof stack_groups;
+  int ngroups = 0;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0) {
+    ngroups = (int)(glen / sizeof(gid_t));
+  } else if (errno == ERANGE && glen > 0 && glen <= 65536 * sizeof(gid_t)) {
+    groups = malloc(glen);
+    if (groups != NULL && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0) ngroups = (int)(glen / sizeof(gid_t));
+  }
+  napi_value out, pid, uid, gid, list;
+  napi_create_array_with_length(env, (size_t)ngroups, &list);
+  for (int i = 0; i < ngroups; i++) {
+    napi_value g;
+    napi_create_int64(env, groups[i], &g);
+    napi_set_element(env, list, (uint32_t)i, g);
+  }
+  if (groups != stack_groups) free(groups);
   napi_create_object(env, &out);
   napi_create_int64(env, cred.pid, &pid);
   napi_create_int64(env, cred.uid, &uid);
@@ -50,6 +71,7 @@ static napi_value peer_credentials(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, out, "pid", pid);
   napi_set_named_property(env, out, "uid", uid);
   napi_set_named_property(env, out, "gid", gid);
+  napi_set_named_property(env, out, "groups", list);
   return out;
 }
 

@@ -2,9 +2,10 @@
 // after the other inside ONE write transaction, and every caller is answered only after
 // that transaction has committed. Each decision still reads the totals its predecessors
 // wrote, so admission is exactly as if serial; the batch only shares the cost of
-// BEGIN/COMMIT (the WAL write), which dominates. No savepoint per decision is needed: a
-// decision does all its checks first and then at most one INSERT (atomic with its
-// triggers), so one that throws has written nothing that must be undone.
+// BEGIN/COMMIT (the WAL write), which dominates. Each decision runs in a SAVEPOINT of
+// the batch: one that throws has all its writes rolled back (ROLLBACK TO) and is answered
+// with its error, while the others of the batch commit. So a failing decision can never
+// leave half of itself in the batch, whatever it wrote before it threw.
 import type { ReservationStore } from '../reservations/store.js';
 
 interface Queued {
@@ -17,7 +18,7 @@ export class GroupCommit {
   private queue: Queued[] = [];
 
   constructor(
-    private readonly store: Pick<ReservationStore, 'transaction' | 'expireDue'>,
+    private readonly store: Pick<ReservationStore, 'transaction' | 'savepoint' | 'inTransaction' | 'expireDue'>,
     private readonly now: () => number,
   ) {}
 
@@ -41,8 +42,11 @@ export class GroupCommit {
         this.store.expireDue(this.now());
         for (const item of batch) {
           try {
-            results.push({ ok: true, value: item.fn() });
+            results.push({ ok: true, value: this.store.savepoint(item.fn) });
           } catch (error) {
+            // SQLite rolled the whole transaction back (a full disk, an I/O error): nothing
+            // of the batch is stored, and what follows must not run outside it
+            if (!this.store.inTransaction) throw error;
             results.push({ ok: false, error });
           }
         }

@@ -10,21 +10,24 @@ import type { Config } from '../../core/config/schema.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import type { ZoneState } from '../../core/model/types.js';
 import type { AuditLog } from '../../core/store/audit.js';
-import type { Caller } from '../peer-credentials.js';
+import type { Caller } from '../access/access.js';
+import { mayActFor, mayAskFor } from '../access/principal.js';
 import { HostUnavailableError, isLibvirtError } from '../../core/host/errors.js';
-import type { AppProfileProvider, EnsurePartition, ForecastProvider, ZoneProvider } from '../deps.js';
+import type { AppProfileProvider, EnsurePartition, ForecastProvider, VmProvider, ZoneProvider } from '../deps.js';
 import { Provisioner, type CreatingRequest, type DomainPlan } from '../provisioning/provisioner.js';
 import { Reconciler } from '../provisioning/reconciler.js';
 import { loadTemplates, type TemplateCatalog } from '../provisioning/templates.js';
 import type { OverflowPolicy, Resources } from '../overflow/policy.js';
 import { ReservationLifecycle } from '../reservations/lifecycle.js';
 import type { ReservationStore, ZoneTotals } from '../reservations/store.js';
+import { TenantHoldings, type RunningUse } from '../reservations/tenant-holdings.js';
 import type { AppProfiles } from './app-profile.js';
 import { admissionZones, decidePlacement, freeRoom, placementConfigOf, type ForecastPoint, type PlacementConfig } from './decide.js';
 import { GroupCommit } from './group-commit.js';
 import { bodyHash, replayOf } from './idempotency.js';
 import { hostRefusal } from './host-refusal.js';
 import { mapToZone } from './mapping.js';
+import { exceededQuota, quotaOf } from './quota.js';
 import { placedAnswer } from './placed-answer.js';
 import { refused, type PlaceResult, type ReservationResult } from './results.js';
 
@@ -43,6 +46,8 @@ export interface PlacementServiceOptions {
   config: Config;
   zones: ZoneProvider;
   forecasts: ForecastProvider;
+  /** the host's VMs with their tags (tenant) and sizes: what a tenant runs counts to its quotas */
+  vms: VmProvider;
   /** see RouterDeps.appProfiles */
   appProfiles?: AppProfileProvider;
   policy: OverflowPolicy;
@@ -69,7 +74,10 @@ export interface ZoneRoom {
 }
 
 const NO_PROFILES: AppProfiles = new Map();
-const ORDINARY_CALLER: Caller = { admin: false, peer: null };
+/** A caller the service is given none for (in-process use): any tenant and zone, not the host's administrator. */
+const ORDINARY_CALLER: Caller = { principal: { name: 'in-process', role: 'provision', tenants: '*', classes: '*', hostAdmin: false }, admin: false, peer: null };
+
+const NOTHING_RUNNING: RunningUse = { vcpus: 0, memoryMiB: 0 };
 
 export class PlacementService {
   private decisionConfig: PlacementConfig;
@@ -77,6 +85,7 @@ export class PlacementService {
   private readonly provisioner: Provisioner;
   readonly reconciler: Reconciler;
   private readonly commit: GroupCommit;
+  private readonly holdings: TenantHoldings;
   private templateCatalog: TemplateCatalog;
 
   constructor(private o: PlacementServiceOptions) {
@@ -95,6 +104,7 @@ export class PlacementService {
     });
     this.reconciler = new Reconciler({ reservations: this.reservations, provisioner: this.provisioner, host: o.host, audit: o.audit, logger: o.logger, now: o.now });
     this.commit = new GroupCommit(o.store, o.now);
+    this.holdings = new TenantHoldings(o.store.db);
   }
 
   /**
@@ -148,6 +158,15 @@ export class PlacementService {
   }
 
   private async placeOrThrow(req: PlacementRequest, key: string, caller: Caller): Promise<PlaceResult> {
+    // who may ask for what comes first: not even a replay answers another tenant
+    const { principal } = caller;
+    if (!mayActFor(principal, req.tenant)) return refused('forbidden', `${principal.name} may not place for tenant ${JSON.stringify(req.tenant)}`, 'tenant');
+    const mapped = mapToZone(req, this.decisionConfig.classes, this.o.config.rules);
+    if (!mapped.ok) return refused('invalid', mapped.detail, mapped.field);
+    if (!mayAskFor(principal, mapped.zone)) {
+      const how = mapped.via === 'priority' ? 'asks for' : mapped.via === 'rule' ? `maps (rules[${mapped.rule}]) to` : 'falls to';
+      return refused('forbidden', `${principal.name} may not place in zone ${mapped.zone}, which this request ${how}`, 'priority');
+    }
     const maxTtl = this.o.config.api.maxTtlSeconds;
     if (req.ttlSeconds !== undefined && req.ttlSeconds > maxTtl) {
       return refused('invalid', `ttlSeconds ${req.ttlSeconds} is above this host's api.maxTtlSeconds (${maxTtl}): a reservation may hold capacity that long at most`, 'ttlSeconds');
@@ -171,8 +190,6 @@ export class PlacementService {
         return earlier;
       }
     }
-    const mapped = mapToZone(req, this.decisionConfig.classes, this.o.config.rules);
-    if (!mapped.ok) return refused('invalid', mapped.detail, mapped.field);
     if (!createsDomain(req)) return this.decideAndReserve(req, key, hash, mapped.zone, mapped.via, null);
 
     // everything that can be checked before reserving is checked first
@@ -218,6 +235,8 @@ export class PlacementService {
     const memoryMiB = plan?.memoryMiB ?? req.memoryMiB;
     const resources: Resources = { cpuCores: vcpus, memoryMiB };
     const ttlMs = (req.ttlSeconds ?? config.api.defaultTtlSeconds) * 1000;
+    const quota = quotaOf(config.quotas, req.tenant);
+    const running = quota ? await this.runningOf(req.tenant, zones) : NOTHING_RUNNING;
     const decisionConfig = this.decisionConfig;
     const policy = this.o.policy;
 
@@ -227,6 +246,17 @@ export class PlacementService {
       if (again) return again;
       const t = now();
       this.reservations.fulfillBound(zones, t);
+      // read in this transaction: concurrent placements of one tenant see each other
+      const over = quota && exceededQuota(quota, this.holdings.of(req.tenant, running), { vcpus, memoryMiB });
+      if (over) {
+        const unit = over.quota === 'vcpus' ? ' vCPUs' : over.quota === 'memoryMiB' ? ' MiB' : ' reservations';
+        return refused('over-quota', `tenant ${JSON.stringify(req.tenant)} holds ${over.held} of its ${over.limit}${unit} (quotas.${over.quota}); this request asks for ${over.asked} more`, over.quota === 'reservations' ? 'tenant' : over.quota, {
+          quota: over.quota,
+          limit: over.limit,
+          held: over.held,
+          asked: over.asked,
+        });
+      }
       const charged = this.reservations.chargeSnapshot(zoneName, appProfiles.size > 0, t);
       const decision = decidePlacement({ zones, ...charged, appProfiles, forecast, now: t }, { zone: zoneName, tenant: req.tenant, app: req.app, resources }, decisionConfig, policy);
       if (decision.kind === 'rejected') {
@@ -273,13 +303,38 @@ export class PlacementService {
     return outcome;
   }
 
+  /**
+   * The size of the tenant's VMs that run in a zone now (tagged with the tenant). A VM
+   * whose reservation is still bound is counted by the reservation too until its zone
+   * counts it, a moment at most: the quota errs on the side of refusing.
+   */
+  private async runningOf(tenant: string, zones: readonly ZoneState[]): Promise<RunningUse> {
+    const members = new Set(zones.flatMap((z) => z.vms));
+    const use = { vcpus: 0, memoryMiB: 0 };
+    for (const vm of await this.o.vms()) {
+      if (vm.tenant !== tenant || !members.has(vm.name)) continue;
+      use.vcpus += typeof vm.vcpus === 'number' ? vm.vcpus : 0;
+      use.memoryMiB += typeof vm.memoryMiB === 'number' ? vm.memoryMiB : 0;
+    }
+    return use;
+  }
+
   get(id: string): ReservationResult {
     return this.reservations.get(id);
   }
 
-  async confirm(id: string, domain: string): Promise<ReservationResult> {
+  /** A reservation the caller may act on: its tenant's (any, for an admin); another tenant's is not found. */
+  private ownReservation(id: string, caller: Caller): ReservationResult {
+    const found = this.reservations.get(id);
+    if (found.kind === 'reservation' && !mayActFor(caller.principal, found.reservation.tenant)) return refused('not-found', `no reservation ${id}`, 'id');
+    return found;
+  }
+
+  async confirm(id: string, domain: string, caller: Caller = ORDINARY_CALLER): Promise<ReservationResult> {
+    const own = this.ownReservation(id, caller);
+    if (own.kind === 'refused') return own;
     try {
-      return await this.reservations.confirm(id, domain);
+      return await this.reservations.confirm(id, domain, { claimed: caller.principal.role !== 'admin' });
     } catch (err) {
       if (err instanceof HostUnavailableError) return refused('host-unavailable', 'no connection to libvirt now; retry');
       if (isLibvirtError(err)) return hostRefusal(err, `confirm domain ${JSON.stringify(domain)}`);
@@ -287,7 +342,9 @@ export class PlacementService {
     }
   }
 
-  release(id: string): ReservationResult {
+  release(id: string, caller: Caller = ORDINARY_CALLER): ReservationResult {
+    const own = this.ownReservation(id, caller);
+    if (own.kind === 'refused') return own;
     return this.reservations.release(id);
   }
 

@@ -1,4 +1,5 @@
 // GET /v1/plan, POST /v1/repartition, POST /v1/train: delegated to the daemon's actions.
+// Repartition resizes live VMs: it only shows its plan unless the body says apply.
 import type { FastifyInstance } from 'fastify';
 import { absentBodyIsEmpty } from './absent-body.js';
 import type { RouterContext } from '../context.js';
@@ -13,23 +14,25 @@ export async function actionRoutes(app: FastifyInstance, ctx: RouterContext) {
     async () => ctx.deps.actions.plan(),
   );
 
-  app.post<{ Body: { dryRun: boolean } }>(
+  app.post<{ Body: { apply: boolean } }>(
     '/v1/repartition',
     {
+      config: { role: 'admin' },
       preValidation: absentBodyIsEmpty,
       schema: {
-        summary: 'Compute a plan from the latest forecasts and apply it (dryRun: only show it)',
+        summary: 'Compute a plan from the latest forecasts; apply it only when apply is true (else a dry run)',
         tags: ['plan'],
         body: RepartitionBody,
         response: { 200: OpenObject, ...problemResponses },
       },
     },
-    async (request) => ctx.deps.actions.repartition({ dryRun: request.body.dryRun }),
+    async (request) => ctx.deps.actions.repartition({ dryRun: request.body.apply !== true }),
   );
 
   app.post<{ Body: { series?: string[] } }>(
     '/v1/train',
     {
+      config: { role: 'admin' },
       preValidation: absentBodyIsEmpty,
       schema: { summary: 'Train the forecasting models now', tags: ['forecasts'], body: TrainBody, response: { 200: OpenObject, ...problemResponses } },
     },

@@ -1,5 +1,7 @@
 // /healthz: libvirt connection, store, model age. 503 when libvirt or the store fail
 // (the daemon cannot do its job); a missing or stale model only degrades it (200).
+// libvirt is judged by the age of its last successful call as well as by the connection:
+// a stopped or wedged libvirtd leaves the connection looking alive.
 import type { FastifyInstance } from 'fastify';
 import type { RouterContext } from '../context.js';
 import { HealthView } from '../schemas/reads.js';
@@ -12,12 +14,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouterContext) {
     '/healthz',
     { schema: { summary: 'Liveness of libvirt, the store and the forecasting model', tags: ['health'], response: { 200: HealthView, 503: HealthView } } },
     async (_request, reply) => {
-      const host = ctx.deps.host;
-      const libvirt = !host
-        ? { ok: false, detail: 'no hypervisor connection configured' }
-        : host.isAlive()
-          ? { ok: true, detail: `connected to ${host.uri}` }
-          : { ok: false, detail: `connection to ${host.uri} lost` };
+      const libvirt = libvirtCheck(ctx);
       let store;
       try {
         const row = storeProbe.get() as { version: number } | undefined;
@@ -43,4 +40,17 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouterContext) {
       return reply.code(failing ? 503 : 200).send({ status, checks: { libvirt, store, model } });
     },
   );
+}
+
+/** libvirt's check: connected, and a call succeeded within libvirt.healthyWithinSeconds. */
+export function libvirtCheck(ctx: RouterContext): { ok: boolean; detail: string } {
+  const host = ctx.deps.host;
+  if (!host) return { ok: false, detail: 'no hypervisor connection configured' };
+  if (!host.isAlive()) return { ok: false, detail: `connection to ${host.uri} lost` };
+  const age = ctx.deps.hostCallAgeSeconds?.();
+  if (age === undefined || age === null) return { ok: true, detail: `connected to ${host.uri}` };
+  const limit = ctx.deps.config.libvirt.healthyWithinSeconds;
+  const ageText = `${Math.round(age)} s ago`;
+  if (age > limit) return { ok: false, detail: `connected to ${host.uri}, but no libvirt call has succeeded for ${Math.round(age)} s (limit ${limit} s)` };
+  return { ok: true, detail: `connected to ${host.uri}; last call succeeded ${ageText}` };
 }

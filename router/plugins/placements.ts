@@ -49,6 +49,8 @@ function reservationView(r: Reservation, now: number): Record<string, unknown> {
 const REFUSALS: Record<RefusalReason, (r: Refusal) => ProblemError> = {
   invalid: (r) => unprocessable(r.detail, r.field),
   forbidden: (r) => new ProblemError(403, 'forbidden', 'Forbidden', r.detail, { field: r.field }),
+  // not the host's fullness: the tenant's own limit, until it releases something
+  'over-quota': (r) => new ProblemError(429, 'quota-exceeded', 'Quota exceeded', r.detail, { field: r.field, extensions: r.extensions }),
   'in-progress': (r) => new ProblemError(409, 'in-progress', 'Request in progress', r.detail, { field: r.field, headers: { 'retry-after': '1' } }),
   conflict: (r) => conflict(r.detail, r.field),
   'not-found': (r) => notFound(r.detail, r.field),
@@ -95,6 +97,7 @@ export async function placementRoutes(app: FastifyInstance, ctx: RouterContext) 
   app.post<{ Body: PlacementBodyT; Headers: { 'idempotency-key': string } }>(
     '/v1/placements',
     {
+      config: { role: 'provision' },
       schema: {
         summary: 'Reserve room for a VM (and optionally define and start it)',
         description:
@@ -117,6 +120,7 @@ export async function placementRoutes(app: FastifyInstance, ctx: RouterContext) 
   app.post<{ Params: { id: string }; Body: { domain: string } }>(
     '/v1/placements/:id/confirm',
     {
+      config: { role: 'provision' },
       schema: {
         summary: 'Bind a reservation to a domain the caller created',
         tags: ['placements'],
@@ -125,12 +129,12 @@ export async function placementRoutes(app: FastifyInstance, ctx: RouterContext) 
         response: { 200: ReservationView, ...problemResponses },
       },
     },
-    async (request, reply) => sendReservation(reply, await service.confirm(request.params.id, request.body.domain), ctx.now()),
+    async (request, reply) => sendReservation(reply, await service.confirm(request.params.id, request.body.domain, ctx.caller(request)), ctx.now()),
   );
 
   app.delete<{ Params: { id: string } }>(
     '/v1/placements/:id',
-    { schema: { summary: 'Release a reservation', tags: ['placements'], params: ReservationId, response: { 200: ReservationView, ...problemResponses } } },
-    async (request, reply) => sendReservation(reply, service.release(request.params.id), ctx.now()),
+    { config: { role: 'provision' }, schema: { summary: 'Release a reservation', tags: ['placements'], params: ReservationId, response: { 200: ReservationView, ...problemResponses } } },
+    async (request, reply) => sendReservation(reply, service.release(request.params.id, ctx.caller(request)), ctx.now()),
   );
 }

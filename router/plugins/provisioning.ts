@@ -22,6 +22,7 @@ export async function provisioningRoutes(app: FastifyInstance, ctx: RouterContex
   app.post<{ Body: { apply?: boolean } }>(
     '/v1/reconcile',
     {
+      config: { role: 'admin' },
       preValidation: absentBodyIsEmpty,
       schema: {
         summary: 'Settle interrupted creations and vanished domains (dry run unless apply is true)',

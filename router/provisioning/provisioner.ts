@@ -6,18 +6,22 @@
 // root volume) with its reservation, and create() carries it out step by step, recording
 // each step so a daemon killed half-way leaves something the reconciler can settle:
 // root volume → define → partition → start → bind. A failed step undoes the earlier ones
-// by the domain's uuid and releases the reservation.
+// by the domain's uuid and releases the reservation — except a step libvirt did not
+// answer in time (libvirt.callTimeoutSeconds): its outcome is unknown, so nothing is
+// undone and the reservation stays charged; the creation is left as recorded for the
+// reconciler, which takes it up once the call that timed out has ended.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../core/log.js';
 import { failpoint } from '../../core/failpoint.js';
-import { isLibvirtError, isNotFound, mayBeConnectionLoss } from '../../core/host/errors.js';
+import { isHostCallTimeout, isLibvirtError, isNotFound, mayBeConnectionLoss, type HostCallTimeout } from '../../core/host/errors.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import { partitionOf } from '../../core/model/types.js';
 import type { AuditLog } from '../../core/store/audit.js';
 import { setDomainPartition, setDomainUuid, setZoneMetadata } from '../../core/xml/domain-xml.js';
 import type { EnsurePartition } from '../deps.js';
-import type { Caller } from '../peer-credentials.js';
+import type { Caller } from '../access/access.js';
 import { placedAnswer, type PlacedAnswer } from '../placement/placed-answer.js';
+import { hostTimeoutProblem } from '../placement/host-refusal.js';
 import { refused, type Refusal } from '../placement/results.js';
 import type { ReservationLifecycle } from '../reservations/lifecycle.js';
 import type { Reservation } from '../reservations/store.js';
@@ -121,6 +125,7 @@ export class Provisioner {
       }
     } catch (err) {
       this.release(plan);
+      if (isHostCallTimeout(err)) throw hostTimeoutProblem(err, 'check the host for the new domain');
       throw err;
     }
     return { kind: 'ok', plan };
@@ -251,12 +256,13 @@ export class Provisioner {
       store.setCreation(r.id, 'defined');
       await failpoint('create.after-define');
       stage = 'partition';
-      await this.o.ensurePartition?.(r.zone, { vcpus: r.vcpus, memoryMiB: r.memoryMiB });
+      await this.o.ensurePartition?.(r.zone, { vcpus: r.vcpus, memoryMiB: r.memoryMiB, name: plan.name });
       stage = 'start';
       await host.start(plan.name);
       store.setCreation(r.id, 'started');
       await failpoint('create.after-start');
     } catch (err) {
+      if (isHostCallTimeout(err)) throw this.timedOut(plan, r, stage, err);
       this.creating.delete(r.id);
       return this.failed(plan, r, new CreationStepError(stage, err));
     }
@@ -281,6 +287,23 @@ export class Provisioner {
     this.audit(r, plan, 'create', 'failed', null, { state: 'running', uuid: plan.uuid }, `reservation ${now?.state ?? 'gone'} while its domain was created; the domain runs without a reservation`);
     this.o.logger?.warn({ vm: plan.name, reservation: r.id, state: now?.state }, 'reservation ended while its domain was created: the domain runs without one (virtzone reconcile lists it)');
     return refused('conflict', `reservation ${r.id} was ${now?.state ?? 'removed'} while its domain was created; domain ${plan.name} runs without a reservation and is listed by the reconciler`, 'id');
+  }
+
+  /**
+   * A step libvirt did not answer in time: it may still complete (the call runs on), so
+   * nothing is undone and the reservation stays charged with its creation as recorded.
+   * The reservation counts as being created until that call has ended — the reconciler
+   * must not judge the host while the step may still change it — and the reconciler's
+   * next pass after that settles it (binds a running domain, removes a partial one).
+   */
+  private timedOut(plan: DomainPlan, r: Reservation, stage: CreationStepError['stage'], err: HostCallTimeout) {
+    void err.settled.finally(() => this.creating.delete(r.id));
+    this.audit(r, plan, 'create', 'failed', null, null, `${stage}: libvirt did not answer ${err.operation} within ${err.timeoutMs} ms; left for the reconciler`);
+    this.o.logger?.warn(
+      { vm: plan.name, uuid: plan.uuid, reservation: r.id, stage, operation: err.operation, timeoutMs: err.timeoutMs },
+      `domain creation timed out at ${stage}; nothing undone (the call may still complete), left for the reconciler`,
+    );
+    return hostTimeoutProblem(err, stage === 'volume' ? 'create the root volume' : `${stage} the domain`);
   }
 
   private async failed(plan: DomainPlan, r: Reservation, err: CreationStepError): Promise<Refusal> {

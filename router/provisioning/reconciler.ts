@@ -42,12 +42,18 @@ export class Reconciler {
 
   /** Plans and (unless dryRun) applies one pass. Rejects with HostNotReachable when libvirt is not connected. */
   reconcile(opts: { dryRun: boolean; only?: Reservation }): Promise<ReconcileOutcome[]> {
-    if (this.running && !opts.dryRun) return this.running.then(() => this.reconcile(opts));
+    if (this.running && !opts.dryRun) {
+      // after the pass in progress, whether it worked or not
+      const again = () => this.reconcile(opts);
+      return this.running.then(again, again);
+    }
     const pass = this.pass(opts);
     if (!opts.dryRun) {
       this.running = pass.finally(() => {
         this.running = null;
       });
+      // the caller is told of a failed pass through `pass`; this copy is only waited on
+      this.running.catch(() => undefined);
     }
     return pass;
   }

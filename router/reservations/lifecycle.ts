@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../core/log.js';
 import { isLibvirtError } from '../../core/host/errors.js';
 import { buildZoneMetadata, MetadataError, parseZoneMetadata, type ZoneMembership } from '../../core/host/metadata.js';
-import type { DomainInfo, HostAdapter } from '../../core/host/types.js';
+import { VIRTZONE_NS_URI, type DomainInfo, type HostAdapter } from '../../core/host/types.js';
 import type { AuditLog } from '../../core/store/audit.js';
 import type { ZoneState } from '../../core/model/types.js';
 import type { AppReservations, ChargedTotals } from '../placement/decide.js';
@@ -127,7 +127,12 @@ export class ReservationLifecycle {
    * domain larger than the reservation (what runs is what is charged), one that already
    * belongs to another zone, reservation or pool.
    */
-  async confirm(id: string, domain: string): Promise<ReservationResult> {
+  /**
+   * `claimed`: the caller is not an admin, so the domain must show it was
+   * defined for this reservation — its virtzone tag names it (class and reservation) —
+   * or any untagged domain on the host could be pulled into a zone by naming it.
+   */
+  async confirm(id: string, domain: string, opts: { claimed?: boolean } = {}): Promise<ReservationResult> {
     const { store, now } = this.o;
     const r = store.get(id);
     if (!r) return refused('not-found', `no reservation ${id}`, 'id');
@@ -143,7 +148,7 @@ export class ReservationLifecycle {
     const host = this.o.host;
     let tagged: ZoneMembership | null = null;
     if (host) {
-      const checked = await this.checkConfirmable(host, r, domain);
+      const checked = await this.checkConfirmable(host, r, domain, opts.claimed === true);
       if (checked.kind === 'refused') return checked;
       tagged = checked.tag;
       try {
@@ -168,7 +173,7 @@ export class ReservationLifecycle {
     return { kind: 'reservation', reservation: bound };
   }
 
-  private async checkConfirmable(host: HostAdapter, r: Reservation, domain: string): Promise<ConfirmCheck> {
+  private async checkConfirmable(host: HostAdapter, r: Reservation, domain: string, claimed: boolean): Promise<ConfirmCheck> {
     if (!host.isAlive()) return refused('host-unavailable', 'no connection to libvirt: cannot check the domain now');
     let info: DomainInfo;
     try {
@@ -199,6 +204,13 @@ export class ReservationLifecycle {
     if (existing && existing.class !== r.zone) return refused('conflict', `domain ${domain} already belongs to zone ${existing.class}`, 'domain');
     if (existing?.reservation !== undefined && existing.reservation !== r.id) {
       return refused('conflict', `domain ${domain} already belongs to reservation ${existing.reservation}`, 'domain');
+    }
+    if (claimed && existing?.reservation !== r.id) {
+      return refused(
+        'forbidden',
+        `domain ${domain} does not carry reservation ${r.id}'s tag: only an admin may confirm a domain that was not defined for the reservation (<virtzone:zone xmlns:virtzone="${VIRTZONE_NS_URI}" class="${r.zone}" reservation="${r.id}"/> in its <metadata>)`,
+        'domain',
+      );
     }
     // an operator's floors on a domain tagged for this zone are kept
     const tag: ZoneMembership = { class: r.zone, tenant: r.tenant, app: r.app, reservation: r.id };

@@ -2,7 +2,8 @@
 //
 // reservation_totals is kept by triggers, so every writer (the router, a CLI repair,
 // a future migration) keeps it equal to the sum of active reservations per charged
-// zone; a capacity check then reads one row instead of summing thousands.
+// zone; a capacity check then reads one row instead of summing thousands. tenant_totals
+// does the same per tenant, for the tenant quotas.
 import type { Migration } from '../../core/store/migrate.js';
 
 export const RESERVATION_MIGRATIONS: readonly Migration[] = [
@@ -93,6 +94,36 @@ export const RESERVATION_MIGRATIONS: readonly Migration[] = [
         -- NULL: the caller creates its domain (plain placement); else how far the daemon got
         ALTER TABLE reservations ADD COLUMN creation TEXT CHECK (creation IN ('intent', 'volume', 'defined', 'started', 'done', 'failed'));
         CREATE INDEX reservations_creating ON reservations (created_at) WHERE creation IN ('intent', 'volume', 'defined', 'started');
+      `);
+    },
+  },
+  {
+    version: 3,
+    description: 'per-tenant totals of reservations in force, kept by triggers, for tenant quotas',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE tenant_totals (
+          tenant TEXT PRIMARY KEY,
+          vcpus INTEGER NOT NULL DEFAULT 0,
+          memory_mib INTEGER NOT NULL DEFAULT 0,
+          count INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+        INSERT INTO tenant_totals (tenant, vcpus, memory_mib, count)
+          SELECT tenant, sum(vcpus), sum(memory_mib), count(*) FROM reservations WHERE state IN ('reserved', 'bound') GROUP BY tenant;
+
+        CREATE TRIGGER tenant_hold AFTER INSERT ON reservations
+        WHEN NEW.state IN ('reserved', 'bound') BEGIN
+          INSERT INTO tenant_totals (tenant, vcpus, memory_mib, count) VALUES (NEW.tenant, NEW.vcpus, NEW.memory_mib, 1)
+          ON CONFLICT (tenant) DO UPDATE SET vcpus = vcpus + excluded.vcpus, memory_mib = memory_mib + excluded.memory_mib, count = count + 1;
+        END;
+        CREATE TRIGGER tenant_end AFTER UPDATE OF state ON reservations
+        WHEN OLD.state IN ('reserved', 'bound') AND NEW.state NOT IN ('reserved', 'bound') BEGIN
+          UPDATE tenant_totals SET vcpus = vcpus - OLD.vcpus, memory_mib = memory_mib - OLD.memory_mib, count = count - 1 WHERE tenant = OLD.tenant;
+        END;
+        CREATE TRIGGER tenant_delete AFTER DELETE ON reservations
+        WHEN OLD.state IN ('reserved', 'bound') BEGIN
+          UPDATE tenant_totals SET vcpus = vcpus - OLD.vcpus, memory_mib = memory_mib - OLD.memory_mib, count = count - 1 WHERE tenant = OLD.tenant;
+        END;
       `);
     },
   },

@@ -91,6 +91,33 @@ export const Rejected = Type.Object(
   { additionalProperties: false, description: 'problem details of an overflow rejection; Retry-After carries retryAfterSeconds' },
 );
 
+export const QuotaExceeded = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Literal(429),
+    detail: Type.String(),
+    field: Type.Optional(Type.String()),
+    quota: Type.Union([Type.Literal('vcpus'), Type.Literal('memoryMiB'), Type.Literal('reservations')], { description: 'the quota the request would exceed (config quotas)' }),
+    limit: Type.Integer(),
+    held: Type.Integer({ description: 'what the tenant holds now' }),
+    asked: Type.Integer({ description: 'what this request would add' }),
+  },
+  { additionalProperties: false, description: "problem details of a request over its tenant's quota: releasing a reservation makes room, retrying does not" },
+);
+
+export const RateLimited = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Literal(429),
+    detail: Type.String(),
+    limit: Type.Integer(),
+    windowSeconds: Type.Integer(),
+  },
+  { additionalProperties: false, description: 'problem details of a credential over api.rateLimit; Retry-After says when its window resets' },
+);
+
 export const ReservationView = Type.Object(
   {
     id: Type.String(),
@@ -116,6 +143,6 @@ export const ReservationView = Type.Object(
 
 export const placementResponses = {
   201: Placed,
-  429: Rejected,
+  429: Type.Union([Rejected, QuotaExceeded, RateLimited]),
   ...problemResponses,
 };

@@ -67,7 +67,7 @@ export const ForecastView = Type.Object(
 );
 
 export const RepartitionBody = Type.Object(
-  { dryRun: Type.Boolean({ default: false, description: 'compute and show the plan without applying it' }) },
+  { apply: Type.Boolean({ default: false, description: 'carry the plan out on the VMs and partitions; false (the default): only compute and show it' }) },
   { additionalProperties: false },
 );
 

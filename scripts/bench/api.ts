@@ -1,7 +1,9 @@
 // Placement throughput of the HTTP API: autocannon POSTs /v1/placements over
 // the Unix socket, each request with its own Idempotency-Key, so every one is a new
 // durable reservation in SQLite. Server in a child process (scripts/bench/api-server.ts).
-// Run: npx tsx scripts/bench/api.ts [--duration 10] [--connections 8] [--record]
+// Run: npx tsx scripts/bench/api.ts [--duration 10] [--connections 8] [--as provision] [--record]
+// --as provision: over loopback TCP with a provisioning token (tenant and class checked,
+// tenant quota and per-credential rate limit on); default: root on the Unix socket.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { recordBenchmark } from './record.js';
@@ -17,6 +19,7 @@ const opt = (name: string, def: string) => {
 const duration = Number(opt('--duration', '10'));
 const connections = Number(opt('--connections', '8'));
 const record = args.includes('--record');
+const asProvision = opt('--as', 'root') === 'provision';
 
 const loadBefore = loadavg()[0];
 
@@ -29,7 +32,7 @@ function machineBusySeconds(): number {
 const serverScript = fileURLToPath(new URL('./api-server.ts', import.meta.url));
 // --profile DIR: write a V8 CPU profile of the server process there
 const profile = args.includes('--profile') ? ['--cpu-prof', '--cpu-prof-dir', opt('--profile', '.')] : [];
-const child = spawn(process.execPath, [...profile, '--import', 'tsx', serverScript], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [...profile, '--import', 'tsx', serverScript, ...(asProvision ? ['--as', 'provision'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
 const lines: string[] = [];
 const waitFor = (prefix: string) =>
   new Promise<string>((resolve, reject) => {
@@ -44,22 +47,22 @@ const waitFor = (prefix: string) =>
     child.once('exit', (code) => reject(new Error(`bench server exited (${code})`)));
     check();
   });
-const socket = (await waitFor('ready ')).slice('ready '.length);
+const [socket, tcpAddress, token] = (await waitFor('ready ')).slice('ready '.length).split(' ');
 
 let seq = 0;
 const busyBefore = machineBusySeconds();
 const ownBefore = process.cpuUsage();
 const body = JSON.stringify({ tenant: 'bench', app: 'web', priority: 'gold', vcpus: 1, memoryMiB: 512, ttlSeconds: 3600 });
+const target = asProvision ? { url: `http://${tcpAddress}` } : { url: 'http://localhost', socketPath: socket };
 const result = await autocannon({
-  url: 'http://localhost',
-  socketPath: socket,
+  ...target,
   connections,
   duration,
   requests: [
     {
       method: 'POST',
       path: '/v1/placements',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(asProvision ? { authorization: `Bearer ${token}` } : {}) },
       body,
       setupRequest: (req: any) => {
         req.headers = { ...req.headers, 'idempotency-key': `bench-${process.pid}-${++seq}` };
@@ -109,12 +112,14 @@ if (record) {
     '',
     `## API placements — ${new Date().toISOString().slice(0, 10)}`,
     '',
-    `Command: \`npx tsx scripts/bench/api.ts --duration ${duration} --connections ${connections} --record\``,
+    `Command: \`npx tsx scripts/bench/api.ts --duration ${duration} --connections ${connections}${asProvision ? ' --as provision' : ''} --record\``,
     `Machine: ${machine} (nproc ${cpus().length}; autocannon and the server share the 2 cores; other jobs used ${otherCores.toFixed(2)} cores during the run (from /proc/stat))`,
     '',
-    'POST /v1/placements over the Unix socket, each with a new Idempotency-Key: every 201 is a new durable',
-    'reservation in SQLite (WAL, synchronous=NORMAL; the placements that arrive in one event-loop turn share one BEGIN IMMEDIATE',
-    'transaction, answered after its commit), and the count is checked against the DB after the run. Server CPU µs/placement is the server',
+    asProvision
+      ? 'POST /v1/placements over loopback TCP as a provisioning token (role, tenant and class checked; tenant quota read in the deciding transaction; per-credential rate limit counted), each with a new Idempotency-Key: every 201 is a new durable'
+      : 'POST /v1/placements over the Unix socket as root (the host administrator: role checked, not rate-limited), each with a new Idempotency-Key: every 201 is a new durable',
+    'reservation in SQLite (WAL, synchronous=FULL: the WAL is synced at every commit; the placements that arrive in one event-loop turn share one BEGIN IMMEDIATE',
+    'transaction, each in its own savepoint, answered after its commit), and the count is checked against the DB after the run. Server CPU µs/placement is the server',
     "process's user+system CPU time divided by the reservations stored: the cost that does not depend on the other jobs on the machine.",
     '',
     '| placements/s | p50 ms | p90 ms | p99 ms | max ms | 201s | non-2xx | errors | reservations in DB | server CPU µs/placement |',

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeTokensFile } from '../fixtures/tokens.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(ROOT, 'cli/virtzone.ts');
@@ -146,9 +147,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const args = ['--import', 'tsx', join(ROOT, 'daemon/bin/virtzoned.ts'), '--config', cfgPath, '--connect', o.uri ?? TEST_URI, '--db', db, '--socket', socket];
   let tcp: Daemon['tcp'];
   if (o.tcpPort) {
+    // the daemon's tokens file holds the token's digest; the client's file the token itself
+    const tokensFile = writeTokensFile(join(o.dir, 'tokens.yaml'), [{ token: 'test-token-0123456789abcdef', role: 'admin', name: 'cli-tests' }]);
     const tokenFile = join(o.dir, 'api-token');
     writeFileSync(tokenFile, 'test-token-0123456789abcdef\n', { mode: 0o600 });
-    args.push('--listen', `127.0.0.1:${o.tcpPort}`, '--token-file', tokenFile);
+    args.push('--listen', `127.0.0.1:${o.tcpPort}`, '--token-file', tokensFile);
     tcp = { url: `http://127.0.0.1:${o.tcpPort}`, tokenFile };
   }
   // with setpriv, the daemon gets SIGTERM if the test process dies without its teardown

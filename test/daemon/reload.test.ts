@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, closeAgents } from '../router/helpers.js';
+import { writeTokensFile } from '../fixtures/tokens.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const FIXTURE = join(ROOT, 'test/fixtures/host.xml');
@@ -74,4 +75,39 @@ t.test('SIGHUP reaches the router; floors above the host are refused and the old
   r = await huge('reload-0003');
   t.equal(r.json.policy, 'probabilistic', 'refused whole: not even the overflow policy of that file was taken');
   t.equal(child.exitCode, null, 'still running');
+});
+
+t.test('SIGHUP re-reads the tokens file even when the config is unchanged', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vz-reload-tokens-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const tokens = writeTokensFile(join(dir, 'tokens.yaml'), [{ token: 'first-token-0123456789', role: 'read' }]);
+  const configPath = join(dir, 'virtzoned.yaml');
+  writeFileSync(
+    configPath,
+    `libvirt: { uri: "test://${FIXTURE}" }\nstore: { path: "${dir}/d.db" }\napi: { socket: "${join(dir, 's.sock')}", listen: "127.0.0.1:0", tokenFile: "${tokens}" }\nzones: { manageCgroups: false }\nforecast: { schedule: "0 3 1 1 *" }\n`,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'daemon/bin/virtzoned.ts'), '--config', configPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  t.teardown(() => {
+    child.kill('SIGKILL');
+    closeAgents();
+  });
+  const waitFor = async (re: RegExp, from: number) => {
+    for (let i = 0; i < 600; i++) {
+      const m = re.exec(out.slice(from));
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${re}: ${out.slice(-2000)}`);
+  };
+  const port = Number((await waitFor(/"tcp":\{"host":"127\.0\.0\.1","port":(\d+)\}/, 0))[1]);
+  const zones = (token: string) => call({ tcp: { host: '127.0.0.1', port } }, 'GET', '/v1/zones', { headers: { authorization: `Bearer ${token}` } });
+  t.equal((await zones('first-token-0123456789')).status, 200);
+  writeTokensFile(tokens, [{ token: 'second-token-0123456789', role: 'read' }]);
+  const from = out.length;
+  child.kill('SIGHUP');
+  await waitFor(/config reloaded: nothing to change/, from);
+  t.equal((await zones('first-token-0123456789')).status, 401, 'the removed token is refused after the reload');
+  t.equal((await zones('second-token-0123456789')).status, 200, 'the new one is served');
 });

@@ -2,6 +2,7 @@
 // host cannot honour stop it with exit 78 and one line naming the problem; an unreachable
 // libvirt URI under --once fails at once with libvirt's message.
 import t from 'tap';
+import { writeTokensFile } from '../fixtures/tokens.js';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,7 +60,7 @@ t.test('start-up failures', async (t) => {
 
   // a token file others can read is a config error, found before libvirt is touched
   const token = join(dir, 'token');
-  writeFileSync(token, 'tok-0123456789\n');
+  writeTokensFile(token, [{ token: 'tok-0123456789', role: 'read' }]);
   chmodSync(token, 0o644);
   const tokenYaml = join(dir, 'token.yaml');
   writeFileSync(
@@ -68,7 +69,19 @@ t.test('start-up failures', async (t) => {
   );
   r = virtzoned(['--config', tokenYaml]);
   t.equal(r.status, 78, 'a token file others may read: exit 78, not 1 after trying libvirt');
-  t.match(r.stderr, /key api\.tokenFile: api\.tokenFile .*mode 0644 lets others access the token/);
+  t.match(r.stderr, /key api\.tokenFile: .*\/token: mode 0644 lets others access the tokens/);
+  // a bare token (the tokens file holds roles now) is a config error with the way to convert it
+  writeFileSync(token, 'tok-0123456789\n');
+  chmodSync(token, 0o600);
+  r = virtzoned(['--config', tokenYaml]);
+  t.equal(r.status, 78, 'a bare token: exit 78');
+  t.match(r.stderr, /expected YAML with a tokens: list .*not a bare token/);
+  // a peers rule naming a group the host does not have
+  const peersYaml = join(dir, 'peers.yaml');
+  writeFileSync(peersYaml, `libvirt: { uri: "qemu+tcp://127.0.0.1:1/system" }\nstore: { path: "${dir}/t.db" }\napi: { socket: "${dir}/t.sock", peers: [{ group: no-such-group-here, role: provision }] }\nzones: { manageCgroups: false }\n`);
+  r = virtzoned(['--config', peersYaml]);
+  t.equal(r.status, 78, 'an unknown peers group: exit 78');
+  t.match(r.stderr, /api\.peers\[0\]\.group: no group named "no-such-group-here"/);
 
   r = virtzoned(['--once', '--connect', 'qemu+tcp://127.0.0.1:1/system', '--db', join(dir, 'once.db')]);
   t.equal(r.status, 1, 'unreachable URI: exit 1');

@@ -212,7 +212,7 @@ async function main(): Promise<void> {
       1000,
     );
     const t1 = Date.now();
-    const r = await d.api('POST', '/v1/repartition', { dryRun: false }, {}, 300_000);
+    const r = await d.api('POST', '/v1/repartition', { apply: true }, {}, 300_000);
     t.equal(r.status, 200, `POST /v1/repartition in ${Date.now() - t1} ms`);
     const steps = (r.body.report?.vms?.steps ?? []) as Array<Record<string, any>>;
     const describe = (vm: string) => steps.filter((s) => s.vm === vm).map((s) => `${s.kind} ${JSON.stringify(s.from)} -> ${JSON.stringify(s.to)} ${s.result}`);
@@ -247,7 +247,7 @@ async function main(): Promise<void> {
       // the auto-scaler gives back one bounded step at a time; a re-partition takes the
       // idle guest down to its use + margin (floor 160 MiB) now, before its hog starts
       t.comment(`balloon still at ${low / KIB} MiB: POST /v1/repartition`);
-      t.equal((await d.api('POST', '/v1/repartition', { dryRun: false }, {}, 300_000)).status, 200);
+      t.equal((await d.api('POST', '/v1/repartition', { apply: true }, {}, 300_000)).status, 200);
       low = await balloon();
     }
     t.ok(low < 256 * KIB, `down at ${low / KIB} MiB`);
@@ -270,7 +270,7 @@ async function main(): Promise<void> {
       // the auto-scaler did not get to it (a slow, shared host): a re-partition sizes it from use too
       by = 'repartition';
       t.comment(`auto-scaler did not grow it within 60 s (zones: ${JSON.stringify((await d.api('GET', '/v1/zones')).body)}); POST /v1/repartition`);
-      t.equal((await d.api('POST', '/v1/repartition', { dryRun: false }, {}, 300_000)).status, 200);
+      t.equal((await d.api('POST', '/v1/repartition', { apply: true }, {}, 300_000)).status, 200);
       up = await waitFor(`${SILVER_IDLE} balloon to grow`, async () => ((x) => (grown(x) ? x : undefined))(await balloon()), 60_000, 1000);
     }
     t.ok(up > low, `balloon ${low / KIB} -> ${up / KIB} MiB (by the ${by})`);

@@ -317,7 +317,7 @@ async function main(): Promise<void> {
     }, 30_000, 500);
     await virsh('suspend', VICTIM);
     const since = Date.now() / 1000;
-    const planned = d.api('POST', '/v1/repartition', { dryRun: false });
+    const planned = d.api('POST', '/v1/repartition', { apply: true });
     await sleep(4000);
     await virsh('destroy', VICTIM);
     const destroyedAt = Date.now() / 1000;

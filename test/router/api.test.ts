@@ -195,8 +195,9 @@ t.test('reads, actions, health, metrics, OpenAPI', async (t) => {
   t.equal(fc.json.predictions[0].peakLoad, 3);
   t.equal((await call(s, 'GET', '/v1/forecasts/class:gold')).status, 200);
   t.same((await call(s, 'GET', '/v1/plan')).json.zones.length, 4);
-  t.same((await call(s, 'POST', '/v1/repartition', { body: { dryRun: true } })).json, { dryRun: true, applied: false, zones: 4 });
-  t.same((await call(s, 'POST', '/v1/repartition')).json.dryRun, false, 'no body: dryRun defaults to false');
+  t.same((await call(s, 'POST', '/v1/repartition', { body: { apply: false } })).json, { dryRun: true, applied: false, zones: 4 });
+  t.same((await call(s, 'POST', '/v1/repartition')).json.dryRun, true, 'no body: a dry run (apply defaults to false)');
+  t.same((await call(s, 'POST', '/v1/repartition', { body: { apply: true } })).json, { dryRun: false, applied: true, zones: 4 }, 'apply: true carries it out');
 
   let health = await call(s, 'GET', '/healthz');
   t.equal(health.status, 503, 'no libvirt connection: failing');

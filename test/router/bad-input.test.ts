@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { call, closeAgents, removeDir, startHarness, type Reply } from './helpers.js';
+import { writeTokensFile } from '../fixtures/tokens.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -31,7 +32,7 @@ const post = (name: string, body: unknown, status: number, field?: string): Case
 t.test('malformed requests', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vz-bad-'));
   const tokenFile = join(dir, 'token');
-  writeFileSync(tokenFile, 's3cret-token-value\n', { mode: 0o600 });
+  writeTokensFile(tokenFile, [{ token: 's3cret-token-value', role: 'admin' }]);
   // raw domain XML on, so its cases reach the allow-list's parse (off, they are all 403)
   const h = await startHarness({ dir, config: { api: { listen: '127.0.0.1:0', tokenFile, bodyLimitBytes: 4096 }, provisioning: { rawDomainXml: true } } });
   t.teardown(() => removeDir(dir));
@@ -114,8 +115,9 @@ t.test('malformed requests', async (t) => {
     { name: 'zone name malformed', method: 'GET', path: '/v1/zones/Gold!', status: 400, field: 'zone' },
     { name: 'forecast series malformed', method: 'GET', path: '/v1/forecasts/class:%20gold', status: 400, field: 'series' },
     { name: 'forecast of an unknown series', method: 'GET', path: '/v1/forecasts/class:nope', status: 404, field: 'series' },
-    { name: 'repartition dryRun as a string', method: 'POST', path: '/v1/repartition', body: { dryRun: 'yes' }, status: 400, field: 'dryRun' },
-    { name: 'repartition with an extra field', method: 'POST', path: '/v1/repartition', body: { dryRun: true, force: 1 }, status: 400, field: 'force' },
+    { name: 'repartition apply as a string', method: 'POST', path: '/v1/repartition', body: { apply: 'yes' }, status: 400, field: 'apply' },
+    { name: 'repartition with an extra field', method: 'POST', path: '/v1/repartition', body: { apply: true, force: 1 }, status: 400, field: 'force' },
+    { name: 'repartition with the old dryRun field', method: 'POST', path: '/v1/repartition', body: { dryRun: false }, status: 400, field: 'dryRun' },
     { name: 'train with an empty series list', method: 'POST', path: '/v1/train', body: { series: [] }, status: 400, field: 'series' },
     { name: 'train with a numeric series', method: 'POST', path: '/v1/train', body: { series: [7] }, status: 400, field: 'series[0]' },
     { name: 'unknown route', method: 'GET', path: '/v1/nothing', status: 404 },

@@ -60,6 +60,8 @@ export interface HarnessOptions {
   appProfiles?: RouterDeps['appProfiles'];
   /** see RouterDeps.onDomainTagged */
   onDomainTagged?: RouterDeps['onDomainTagged'];
+  /** what GET /v1/vms shows (default: each zone's members, untagged) */
+  vms?: Awaited<ReturnType<RouterDeps['vms']>>;
   /** the zone provider yields to the event loop for up to this many ms (as a provider doing I/O would) */
   providerDelayMs?: number;
 }
@@ -85,7 +87,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       return zones;
     },
     forecasts: async (series) => predictions.filter((p) => p.series === series),
-    vms: async () => zones.flatMap((z) => z.vms.map((name) => ({ name, zone: z.name }))),
+    vms: async () => opts.vms ?? zones.flatMap((z) => z.vms.map((name) => ({ name, zone: z.name }))),
     actions: {
       plan: async () => ({ zones: zones.map((z) => ({ name: z.name, ...z.allocation })) }),
       repartition: async ({ dryRun }) => ({ dryRun, applied: !dryRun, zones: zones.length }),
@@ -94,7 +96,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         return { trained: series ?? ['class:gold', 'class:silver', 'class:bronze'] };
       },
       modelAgeSeconds: async () => (trainedAt === null ? null : (clock.now - trainedAt) / 1000),
+      trainStatus: async () => ({ state: trainedAt === null ? 'idle' : 'done' }),
     },
+    history: async () => [],
     host: opts.host,
     audit,
     onDomainTagged: opts.onDomainTagged,

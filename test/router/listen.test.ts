@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
+import { writeTokensFile } from '../fixtures/tokens.js';
 import { call, closeAgents, removeDir, startHarness } from './helpers.js';
 
 function someGroup(): { name: string; gid: number } {
@@ -51,19 +52,19 @@ t.test('a stale socket is replaced; a live daemon or a non-socket is refused', a
   t.equal(readFileSync(socket, 'utf8'), 'precious');
 });
 
-t.test('the TCP token file must be private and non-empty', async (t) => {
+t.test('the TCP tokens file must be private, well-formed and non-empty', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vz-token-'));
   t.teardown(() => removeDir(dir));
   const tokenFile = join(dir, 'token');
   const withToken = (sub: string) => ({ dir: join(dir, sub), config: { api: { listen: '127.0.0.1:0', tokenFile } } });
-  writeFileSync(tokenFile, 'tok-123\n', { mode: 0o644 });
+  writeTokensFile(tokenFile, [{ token: 'tok-123', role: 'read' }]);
   chmodSync(tokenFile, 0o644);
-  await t.rejects(startHarness(withToken('a')), /mode 0644 lets others access the token/);
+  await t.rejects(startHarness(withToken('a')), /mode 0644 lets others access the tokens/);
   t.notOk(existsSync(join(dir, 'a', 'virtzoned.sock')), 'refused before the socket was created');
   // 0640 is what the docs say — with the daemon's group; another group may not read it
   chmodSync(tokenFile, 0o640);
   chownSync(tokenFile, process.getuid!(), process.getgid!() + 1);
-  await t.rejects(startHarness(withToken('b')), /lets group \d+ read the token, which is not the daemon's group/);
+  await t.rejects(startHarness(withToken('b')), /lets group \d+ read the tokens, which is not the daemon's group/);
   chmodSync(tokenFile, 0o660);
   chownSync(tokenFile, process.getuid!(), process.getgid!());
   await t.rejects(startHarness(withToken('b2')), /lets its group write or run it/);
@@ -79,6 +80,12 @@ t.test('the TCP token file must be private and non-empty', async (t) => {
   t.notOk(existsSync(join(dir, 'f', 'virtzoned.sock')), 'an unknown group is refused before binding');
 
   writeFileSync(tokenFile, 'tok-123\n');
+  await t.rejects(startHarness(withToken('g')), /not a bare token/, 'a bare token is refused with the way to convert it');
+  writeFileSync(tokenFile, 'tokens: [{ name: x, sha256: "abc", role: read }]\n');
+  await t.rejects(startHarness(withToken('h')), /tokens\[0\]\.sha256/, 'an entry is checked field by field');
+  writeTokensFile(tokenFile, [{ token: 'tok-123', role: 'read', classes: ['platinum'] }]);
+  await t.rejects(startHarness(withToken('i')), /"platinum" is not a configured class/);
+  writeTokensFile(tokenFile, [{ token: 'tok-123', role: 'read' }]);
   const h = await startHarness(withToken('e'));
   const tcp = { tcp: h.listeners.tcp! };
   t.equal(h.listeners.tcp!.host, '127.0.0.1');

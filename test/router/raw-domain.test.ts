@@ -12,6 +12,8 @@ import t from 'tap';
 import { openHost } from '../../core/host/libvirt-host.js';
 import { readDomainPartition } from '../../core/xml/domain-xml.js';
 import { call, startHostHarness, TEMPLATES } from './helpers.js';
+import { writeTokensFile } from '../fixtures/tokens.js';
+import { canSwitchUser, requestAs } from '../fixtures/unix-client.js';
 
 const HOST_XML = fileURLToPath(new URL('./fixtures/host.xml', import.meta.url));
 const URI = `test://${HOST_XML}`;
@@ -98,10 +100,10 @@ t.test('raw domain XML only from the administrator: not over TCP, not from anoth
   const host = await openHost(URI);
   const dir = mkdtempSync(join(tmpdir(), 'vz-raw-admin-'));
   const tokenFile = join(dir, 'token');
-  writeFileSync(tokenFile, 'raw-admin-token-0123456789\n', { mode: 0o600 });
+  writeTokensFile(tokenFile, [{ token: 'raw-admin-token-0123456789', role: 'admin' }]);
   const h = await startHostHarness(t, host, {
     dir,
-    config: { templates: TEMPLATES, provisioning: { rawDomainXml: true }, api: { listen: '127.0.0.1:0', tokenFile, socketGroup: 'nogroup' } },
+    config: { templates: TEMPLATES, provisioning: { rawDomainXml: true }, api: { listen: '127.0.0.1:0', tokenFile, socketGroup: 'nogroup', peers: [{ group: 'nogroup', role: 'provision' }] } },
   });
   const tcp = await call({ tcp: h.listeners.tcp! }, 'POST', '/v1/placements', {
     body: body(domainXml('vm-tcp')),
@@ -112,31 +114,12 @@ t.test('raw domain XML only from the administrator: not over TCP, not from anoth
   t.equal(tcp.json.field, 'domainXml');
   t.match(tcp.json.detail, /only from the host's administrator/);
 
-  // another user on the Unix socket (the kernel's SO_PEERCRED says who): refused too. The
-  // client is python, not node: the test runner instruments every node child it spawns
-  // with modules that user may not read.
-  if (process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '/usr/bin/python3', '-c', '1']).status === 0) {
+  // another user on the Unix socket, with the provision role (the kernel's SO_PEERCRED says who): refused too
+  if (canSwitchUser()) {
     chmodSync(dir, 0o711);
-    const client = [
-      'import socket, sys',
-      'b = sys.argv[1].encode()',
-      's = socket.socket(socket.AF_UNIX)',
-      's.connect(sys.argv[2])',
-      's.sendall(b"POST /v1/placements HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nIdempotency-Key: raw-nobody-key-1\\r\\nConnection: close\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(b) + b)',
-      'out = b""',
-      'while True:',
-      '    c = s.recv(65536)',
-      '    if not c: break',
-      '    out += c',
-      'sys.stdout.write(out.decode())',
-    ].join('\n');
-    // asynchronously: this process is the server that must answer it
-    const child = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '/usr/bin/python3', '-c', client, JSON.stringify(body(domainXml('vm-nobody'))), h.socket]);
-    let out = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (out += c));
-    await new Promise((r) => child.on('exit', r));
-    t.match(out, /^HTTP\/1\.1 403 [\s\S]*only from the host's administrator/, `as nobody: ${out}`);
+    const r = await requestAs({ uid: 'nobody', gid: 'nogroup' }, h.socket, 'POST', '/v1/placements', { body: body(domainXml('vm-nobody')), headers: { 'idempotency-key': 'raw-nobody-key-1' } });
+    t.equal(r.status, 403, `as nobody: ${r.raw}`);
+    t.match(r.json?.detail, /only from the host's administrator/);
   }
   t.notOk((await host.listDomains()).some((d) => d.name === 'vm-tcp' || d.name === 'vm-nobody'), 'nothing defined');
 });

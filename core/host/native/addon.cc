@@ -5,6 +5,7 @@
 #include <libvirt/libvirt.h>
 #include <napi.h>
 
+#include "call_pool.h"
 #include "connection.h"
 #include "errors.h"
 #include "event_loop.h"
@@ -27,6 +28,25 @@ static Napi::Value LibvirtVersion(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(info.Env(), "virGetVersion failed");
   }
   return Napi::Number::New(info.Env(), static_cast<double>(version));
+}
+
+// setCallThreads(n): grows the addon's call pool to at least n threads (it never shrinks).
+static Napi::Value SetCallThreadsJs(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "setCallThreads expects a number");
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1 || n > 256) throw Napi::RangeError::New(info.Env(), "setCallThreads: between 1 and 256 threads");
+  CallPool::Instance().EnsureThreads(static_cast<unsigned>(n));
+  return info.Env().Undefined();
+}
+
+// callPool(): { threads, busy, queued } of the addon's call pool, for diagnostics and tests.
+static Napi::Value CallPoolJs(const Napi::CallbackInfo& info) {
+  CallPoolStats stats = CallPool::Instance().Stats();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("threads", Napi::Number::New(info.Env(), stats.threads));
+  o.Set("busy", Napi::Number::New(info.Env(), stats.busy));
+  o.Set("queued", Napi::Number::New(info.Env(), static_cast<double>(stats.queued)));
+  return o;
 }
 
 // The flag and enum values the TypeScript layer passes back in, from the real header.
@@ -71,10 +91,13 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);
   data->connectionCtor = Napi::Persistent(Connection::DefineClass(env));
+  data->completions = CompletionPort::New(env);
 
   exports.Set("open", Napi::Function::New(env, Open, "open"));
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactoryJs, "setErrorFactory"));
   exports.Set("libvirtVersion", Napi::Function::New(env, LibvirtVersion, "libvirtVersion"));
+  exports.Set("setCallThreads", Napi::Function::New(env, SetCallThreadsJs, "setCallThreads"));
+  exports.Set("callPool", Napi::Function::New(env, CallPoolJs, "callPool"));
   exports.Set("constants", Constants(env));
   return exports;
 }

@@ -1,5 +1,5 @@
 // A libvirt connection as a JavaScript object. Every blocking call is a Promise that runs
-// on a libuv worker thread (the operations are in operations.cc); events reach
+// on a thread of the addon's call pool (the operations are in operations.cc); events reach
 // JavaScript through a thread-safe function (events.cc).
 #pragma once
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "args.h"
+#include "call_pool.h"
 #include "conn_state.h"
 #include "connection.h"
 #include "event_loop.h"
@@ -50,6 +51,11 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
     if (opts.Has("events") && !opts.Get("events").IsUndefined()) events = opts.Get("events").ToBoolean();
     if (opts.Get("keepaliveInterval").IsNumber()) keepaliveInterval = opts.Get("keepaliveInterval").As<Napi::Number>().Int32Value();
     if (opts.Get("keepaliveCount").IsNumber()) keepaliveCount = opts.Get("keepaliveCount").As<Napi::Number>().Uint32Value();
+    if (opts.Get("callThreads").IsNumber()) {
+      int threads = opts.Get("callThreads").As<Napi::Number>().Int32Value();
+      if (threads < 1 || threads > 256) throw Napi::RangeError::New(env, "callThreads: between 1 and 256");
+      CallPool::Instance().EnsureThreads(static_cast<unsigned>(threads));
+    }
   }
   bool haveCallback = info.Length() > 2 && info[2].IsFunction();
   if (info.Length() > 2 && !haveCallback && !info[2].IsUndefined() && !info[2].IsNull()) {

@@ -1,6 +1,6 @@
 // The libvirt operations a Connection offers to JavaScript, as one table. Each row names
 // the method and gives its three parts: reading the arguments (main thread), the libvirt
-// call (a libuv worker thread, through CallWorker), and turning the result into a
+// call (a thread of the addon's call pool, through CallWorker), and turning the result into a
 // JavaScript value (main thread). Connection registers one method per row.
 #pragma once
 

@@ -1,5 +1,6 @@
-// One Promise-returning libvirt call: the blocking part runs on a libuv worker thread,
-// the conversion to JavaScript values on the main thread.
+// One Promise-returning libvirt call: the blocking part runs on a thread of the addon's
+// own pool (call_pool.h), never libuv's; the conversion to JavaScript values on the
+// main thread.
 #pragma once
 
 #include <libvirt/libvirt.h>
@@ -9,6 +10,8 @@
 #include <memory>
 #include <utility>
 
+#include "addon.h"
+#include "call_pool.h"
 #include "errors.h"
 
 namespace vz {
@@ -43,7 +46,7 @@ class ConnRef {
 };
 
 template <typename Result>
-class CallWorker : public Napi::AsyncWorker {
+class CallWorker : public PendingCall {
  public:
   // Runs off the main thread. Returns false after filling `err` (captured right after the
   // failing libvirt call, on this same thread).
@@ -55,44 +58,44 @@ class CallWorker : public Napi::AsyncWorker {
 
   static Napi::Promise Queue(Napi::Env env, ConnRef conn, Exec exec, Convert convert,
                              Cleanup onError = nullptr) {
-    auto* worker = new CallWorker(env, std::move(conn), std::move(exec), std::move(convert),
-                                  std::move(onError));
-    Napi::Promise promise = worker->deferred_.Promise();
-    worker->Napi::AsyncWorker::Queue();
+    auto* call = new CallWorker(env, std::move(conn), std::move(exec), std::move(convert), std::move(onError));
+    Napi::Promise promise = call->deferred_.Promise();
+    std::shared_ptr<CompletionPort> port = GetAddonData(env)->completions;
+    port->Begin(env);
+    CallPool::Instance().Post(call, std::move(port));
     return promise;
   }
 
- protected:
-  CallWorker(Napi::Env env, ConnRef conn, Exec exec, Convert convert, Cleanup onError)
-      : Napi::AsyncWorker(env, "virtzone:libvirt"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        conn_(std::move(conn)),
-        exec_(std::move(exec)),
-        convert_(std::move(convert)),
-        onError_(std::move(onError)) {}
-
+  // Pool thread.
   void Execute() override {
-    bool ok = exec_(conn_.get(), result_, err_);
+    ok_ = exec_(conn_.get(), result_, err_);
     // Drop the reference here, not on the main thread: if the connection was closed
     // meanwhile this is the real virConnectClose, which may talk to libvirtd.
     conn_.Reset();
-    if (!ok) SetError(err_.message);
   }
 
-  void OnOK() override {
+  // Main thread.
+  void Complete(Napi::Env env) override {
+    if (!ok_) {
+      if (onError_) onError_();
+      deferred_.Reject(MakeJsError(env, err_));
+      return;
+    }
     try {
-      deferred_.Resolve(convert_(Env(), result_));
+      deferred_.Resolve(convert_(env, result_));
     } catch (const Napi::Error& e) {
       deferred_.Reject(e.Value());
     }
   }
 
-  void OnError(const Napi::Error& /*unused*/) override {
-    if (onError_) onError_();
-    deferred_.Reject(MakeJsError(Env(), err_));
-  }
-
  private:
+  CallWorker(Napi::Env env, ConnRef conn, Exec exec, Convert convert, Cleanup onError)
+      : deferred_(Napi::Promise::Deferred::New(env)),
+        conn_(std::move(conn)),
+        exec_(std::move(exec)),
+        convert_(std::move(convert)),
+        onError_(std::move(onError)) {}
+
   Napi::Promise::Deferred deferred_;
   ConnRef conn_;
   Exec exec_;
@@ -100,6 +103,7 @@ class CallWorker : public Napi::AsyncWorker {
   Cleanup onError_;
   Result result_{};
   VzError err_;
+  bool ok_ = false;
 };
 
 // A Promise already rejected with `e` (e.g. a call on a closed connection).
