@@ -110,7 +110,7 @@ if (record) {
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const out = [
     '',
-    `## API placements — ${new Date().toISOString().slice(0, 10)}`,
+    `## API placements, ${asProvision ? 'a provisioning token over TCP' : 'root on the Unix socket'}, ${connections} connections — ${new Date().toISOString().slice(0, 10)}`,
     '',
     `Command: \`npx tsx scripts/bench/api.ts --duration ${duration} --connections ${connections}${asProvision ? ' --as provision' : ''} --record\``,
     `Machine: ${machine} (nproc ${cpus().length}; autocannon and the server share the 2 cores; other jobs used ${otherCores.toFixed(2)} cores during the run (from /proc/stat))`,
