@@ -8,7 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { applyOverrides, ConfigError, loadConfigFile, type ConfigOverrides } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
-import { createLogger } from '../../core/log.js';
+import { createLogger, writeErrorLine } from '../../core/log.js';
 import type { LevelWithSilent, Logger } from 'pino';
 import type { OpenHostOptions } from '../../core/host/libvirt-host.js';
 import { Daemon } from '../process/daemon.js';
@@ -25,6 +25,8 @@ const EX_DATAERR = 65;
 
 interface Flags extends ConfigOverrides {
   config?: string;
+  /** true: the --config file (or the default path); a string: that file */
+  checkConfig?: string | boolean;
   once?: boolean;
   demoReplay?: string;
   demoSpeed?: string;
@@ -39,6 +41,7 @@ function parseFlags(argv: string[]): Flags {
     .option('--socket <path>', 'API Unix socket (api.socket)')
     .option('--listen <host:port>', 'also serve the API on loopback TCP (api.listen); needs --token-file')
     .option('--token-file <file>', 'tokens file for --listen: each token with its role, tenants and classes (api.tokenFile)')
+    .option('--check-config [file]', 'validate the configuration (FILE, else --config, else the default path) with the files it names, then exit: 0 valid, 78 invalid (like nginx -t; systemctl reload runs it first)')
     .option('--once', 'collect one tick, print it as JSON and exit (debugging)')
     .option('--demo-replay <dir>', 'demo: give domains named bitbrains-<id> the CPU/memory use of that VM in a Bitbrains trace folder')
     .option('--demo-speed <n>', 'demo: replay clock speed (trace seconds per real second)', '60')
@@ -85,15 +88,20 @@ async function main(): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
+  if (typeof flags.checkConfig === 'string') flags.config = flags.checkConfig;
   let config: Config;
   try {
     config = loadConfig(flags);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`virtzoned: invalid configuration: ${err.message}\n`);
+      writeErrorLine(`virtzoned: invalid configuration: ${err.message}`);
       return EX_CONFIG;
     }
     throw err;
+  }
+  if (flags.checkConfig !== undefined) {
+    process.stdout.write(`virtzoned: configuration ${flags.config ?? '/etc/virtzone/virtzoned.yaml (or the built-in defaults when it is absent)'} is valid\n`);
+    return 0;
   }
   const log = createLogger(config.log.level as LevelWithSilent);
 
@@ -109,12 +117,12 @@ async function main(): Promise<number> {
     if (err instanceof DatabaseCorruptError) {
       const restore = `stop here and restore the latest \`virtzone backup\` copy to ${err.path} (move the damaged file and its -wal/-shm aside first)`;
       log.fatal({ db: err.path, [err.check]: err.problems }, `the database is damaged: refusing to start; ${restore}`);
-      process.stderr.write(`virtzoned: ${err.message}: refusing to start; ${restore}\n`);
+      writeErrorLine(`virtzoned: ${err.message}: refusing to start; ${restore}`);
       return EX_DATAERR;
     }
     const code = err instanceof FloorsExceedCapacityError || err instanceof ConfigError ? EX_CONFIG : 1;
     log.fatal({ err: (err as Error).message }, 'virtzoned could not start');
-    process.stderr.write(`virtzoned: ${(err as Error).message}\n`);
+    writeErrorLine(`virtzoned: ${(err as Error).message}`);
     return code;
   }
   const reloader = createConfigReloader({
@@ -147,7 +155,7 @@ main().then(
     if (code >= 0) process.exit(code);
   },
   (err) => {
-    process.stderr.write(`virtzoned: ${(err as Error)?.stack ?? err}\n`);
+    writeErrorLine(`virtzoned: ${(err as Error)?.stack ?? err}`);
     process.exit(1);
   },
 );

@@ -217,6 +217,17 @@ t.test('install refuses what it must not do', async (t) => {
     t.not(r.code, 0, args.join(' '));
     t.match(r.err, msg);
   }
+
+  // a node that ProtectHome=yes would hide from the service (here: a link under /root)
+  if (process.getuid?.() === 0) {
+    const home = mkdtempSync('/root/vz-node-');
+    t.teardown(() => rmSync(home, { recursive: true, force: true }));
+    copyFileSync(process.execPath, join(home, 'node'));
+    chmodSync(join(home, 'node'), 0o755);
+    const hidden = run(INSTALL, ['--root', root, '--source', src, '--node', join(home, 'node')]);
+    t.not(hidden.code, 0, 'a node under /root');
+    t.match(hidden.err, /under a home directory, which the unit's ProtectHome=yes hides/);
+  }
 });
 
 // The real package, when it has been built: production dependencies suffice to load the

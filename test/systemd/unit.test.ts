@@ -18,7 +18,7 @@ const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).statu
 /** The unit as installed on this machine: ExecStart's node is the one running the tests. */
 function unitCopy(dir: string, transform: (text: string) => string = (s) => s): string {
   const path = join(dir, 'virtzoned.service');
-  writeFileSync(path, transform(UNIT.replace(/^ExecStart=\/usr\/bin\/node /m, `ExecStart=${process.execPath} `)));
+  writeFileSync(path, transform(UNIT.replace(/^ExecStart=\/usr\/bin\/node /m, `ExecStart=${process.execPath} `).replace(/^ExecReload=\/usr\/bin\/node /m, `ExecReload=${process.execPath} `)));
   return path;
 }
 
@@ -102,7 +102,9 @@ t.test('design choices the comments promise', async (t) => {
   t.same(settings('RuntimeDirectory'), ['virtzone']);
   t.same(settings('StateDirectory'), ['virtzone']);
   t.same(settings('ConfigurationDirectory'), ['virtzone']);
-  t.match(settings('ExecReload').join(), /kill -HUP \$MAINPID/);
+  t.match(settings('ExecReload'), [/virtzoned\.js --check-config$/, /kill -HUP \$MAINPID/], 'reload checks the file first, then signals');
+  t.same(settings('MemoryMax'), ['2G']);
+  t.same(settings('TasksMax'), ['256']);
   t.same(settings('ProtectControlGroups'), [], 'cgroups are written: not protected');
   t.same(settings('MemoryDenyWriteExecute'), [], 'V8 JIT and WebAssembly need W+X');
   t.match(settings('ReadWritePaths').join(' '), /\/sys\/fs\/cgroup/);
