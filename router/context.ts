@@ -1,6 +1,6 @@
 // What the route plugins share: the injected providers, the placement service and
 // the metrics. Built once per server by buildServer().
-import type { Socket } from 'node:net';
+import type { FastifyRequest } from 'fastify';
 import type { RouterDeps } from './deps.js';
 import type { Caller } from './access/access.js';
 import type { RouterMetrics } from './metrics.js';
@@ -14,5 +14,5 @@ export interface RouterContext {
   routes: CollectedRoute[];
   now: () => number;
   /** who sent a request: its peer on the Unix socket, or a TCP client */
-  caller: (request: { raw: { socket: Socket } }) => Caller;
+  caller: (request: FastifyRequest) => Caller;
 }

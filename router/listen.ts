@@ -1,10 +1,11 @@
 // Where the API listens: the Unix socket (mode and group from config; a stale socket
 // file is removed, a live one means another daemon and we refuse) and, optionally, a
 // loopback TCP port that requires the bearer token.
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { idOf } from './access/peers.js';
 
 export class ListenError extends Error {
   constructor(message: string) {
@@ -15,18 +16,9 @@ export class ListenError extends Error {
 
 /** Resolves a group name (or a numeric gid) through /etc/group. */
 export function resolveGid(group: string): number {
-  if (/^\d+$/.test(group)) return Number(group);
-  let text = '';
-  try {
-    text = readFileSync('/etc/group', 'utf8');
-  } catch {
-    /* fall through: unknown */
-  }
-  for (const line of text.split('\n')) {
-    const [name, , gid] = line.split(':');
-    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
-  }
-  throw new ListenError(`api.socketGroup: no group named ${JSON.stringify(group)} in /etc/group`);
+  const gid = idOf('/etc/group', group);
+  if (gid === null) throw new ListenError(`api.socketGroup: no group named ${JSON.stringify(group)} in /etc/group`);
+  return gid;
 }
 
 /** true when something accepts connections on the socket path. */

@@ -3,8 +3,7 @@
 // request is identified (access/) and checked against its route's role before anything
 // else runs, then counted against its credential's rate limit.
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { AccessControl, loadCredentials, type Caller } from './access/access.js';
 import { mayDo } from './access/principal.js';
@@ -103,7 +102,7 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
   const tcpSockets = new WeakSet<object>();
   const credentials = loadCredentials(config);
   const access = new AccessControl(credentials.peers, credentials.tokens);
-  const caller = (request: { raw: { socket: Socket } }): Caller => (request as unknown as { caller: Caller }).caller;
+  const caller = (request: FastifyRequest): Caller => request.caller;
   const context: RouterContext = { deps, service, metrics, routes, now, caller };
   const server: VirtzoneServer = {
     app,
@@ -137,7 +136,8 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
   installProblemHandlers(app);
 
   // (callback-style hooks: no promise per request on the hot path)
-  app.decorateRequest('caller', null);
+  // a placeholder of the right shape for V8; the first hook sets every request's own
+  app.decorateRequest('caller', null as unknown as Caller);
   app.addHook('onRequest', (request, reply, done) => {
     const who = access.identify(request.raw.socket, tcpSockets.has(request.raw.socket), request.headers.authorization);
     if (who.kind === 'unauthenticated') {
@@ -150,7 +150,7 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
     if (!mayDo(principal, needed)) {
       return sendProblem(reply, problemBody(403, 'forbidden', 'Forbidden', `${request.method} ${request.routeOptions.url ?? request.url} needs the ${needed} role; ${principal.name} has ${principal.role}`, { extensions: { role: principal.role, needed } }));
     }
-    (request as unknown as { caller: Caller }).caller = who.caller;
+    request.caller = who.caller;
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {

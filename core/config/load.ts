@@ -21,7 +21,8 @@ export class ConfigError extends Error {
 
 const checker = TypeCompiler.Compile(ConfigSchema);
 
-function keyOf(pointer: string): string {
+/** A validator's JSON pointer as a config key: '/classes/0/buffer' → 'classes[0].buffer'. */
+export function keyOf(pointer: string): string {
   // '/classes/0/buffer' -> 'classes[0].buffer'
   return (
     pointer

@@ -16,6 +16,10 @@ declare module 'fastify' {
     /** the least role a route needs (default read) */
     role?: Role;
   }
+  interface FastifyRequest {
+    /** who sent it: set by the server's first hook, before any route runs */
+    caller: Caller;
+  }
 }
 
 export interface Caller {

@@ -18,8 +18,8 @@ export class PeerRuleError extends Error {
   }
 }
 
-/** The id of a name in /etc/passwd or /etc/group (a number is taken as the id itself). */
-function idOf(file: '/etc/passwd' | '/etc/group', name: string): number | null {
+/** The id of a name in /etc/passwd or /etc/group (a number is taken as the id itself); null when unknown. */
+export function idOf(file: '/etc/passwd' | '/etc/group', name: string): number | null {
   if (/^\d+$/.test(name)) return Number(name);
   let text = '';
   try {

@@ -8,6 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { keyOf } from '../../core/config/load.js';
 import { GrantSchema } from '../../core/config/schema.js';
 import { scopeOf, type Principal } from './principal.js';
 
@@ -74,8 +75,6 @@ function checkMode(path: string, daemonGid: number | undefined): void {
   }
 }
 
-const where = (pointer: string) => pointer.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') || '(top level)';
-
 /** Reads and checks a tokens file; every problem is one TokenFileError naming the file and the entry. */
 export function loadTokenTable(path: string, opts: { daemonGid?: number; knownZones?: ReadonlySet<string> } = {}): TokenTable {
   const daemonGid = 'daemonGid' in opts ? opts.daemonGid : process.getgid?.();
@@ -95,7 +94,7 @@ export function loadTokenTable(path: string, opts: { daemonGid?: number; knownZo
   }
   const withDefaults = Value.Default(TokensFile, structuredClone(raw));
   const first = checker.Errors(withDefaults).First();
-  if (first) throw new TokenFileError(`${path}: ${where(first.path)}: ${first.message}${first.value === undefined ? '' : ` (got ${JSON.stringify(first.value)?.slice(0, 60)})`}`);
+  if (first) throw new TokenFileError(`${path}: ${keyOf(first.path)}: ${first.message}${first.value === undefined ? '' : ` (got ${JSON.stringify(first.value)?.slice(0, 60)})`}`);
   const { tokens } = withDefaults as Static<typeof TokensFile>;
   const names = new Set<string>();
   const digests = new Set<string>();
