@@ -86,15 +86,30 @@ const FIELD_UNITS: Record<string, string> = {
   memorySoftLimitMiB: 'soft limit MiB',
 };
 
+/** libvirt's "unlimited" memtune value (VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, KiB). */
+const MEMTUNE_UNLIMITED_KIB = 9_007_199_254_740_991;
+const MEMTUNE_KEYS = new Set(['soft_limit', 'hard_limit', 'swap_hard_limit', 'min_guarantee']);
+
+/** A memtune value as virsh memtune prints it: "unlimited" rather than 2^53 - 1 KiB. */
+function memtuneValue(key: string, v: number): string | null {
+  return MEMTUNE_KEYS.has(key) && v >= MEMTUNE_UNLIMITED_KIB ? 'unlimited' : null;
+}
+
+function changeValue(c: VmChange, v: number | null): string {
+  // no soft limit in force is libvirt's unlimited; a MiB value at its ceiling is too
+  if (c.field === 'memorySoftLimitMiB' && (v === null || v >= MEMTUNE_UNLIMITED_KIB / 1024)) return 'unlimited';
+  return fmtNum(v, 0);
+}
+
 function renderVmChanges(changes: readonly VmChange[]): string {
   return renderTable(
     [{ header: 'VM' }, { header: 'Zone' }, { header: 'Field' }, { header: 'From', align: 'right' }, { header: 'To', align: 'right' }, { header: 'Why' }],
-    changes.map((c) => [c.vm, c.zone, FIELD_UNITS[c.field] ?? c.field, fmtNum(c.from, 0), fmtNum(c.to, 0), c.reason]),
+    changes.map((c) => [c.vm, c.zone, FIELD_UNITS[c.field] ?? c.field, changeValue(c, c.from), changeValue(c, c.to), c.reason]),
   );
 }
 
 const vals = (o: Record<string, number> | undefined) =>
-  o ? Object.entries(o).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(1)}`).join(',') : '-';
+  o ? Object.entries(o).map(([k, v]) => `${k}=${memtuneValue(k, v) ?? (Number.isInteger(v) ? v : v.toFixed(1))}`).join(',') : '-';
 
 function renderSteps(steps: readonly StepOutcome[]): string {
   return renderTable(

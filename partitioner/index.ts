@@ -6,9 +6,10 @@
 // with its zone monitor, action executor and pool members (all of them).
 export type { Plan, ZonePlan, VmTarget, VmChange, VmView, Resources, ClassDemand } from './plan/types.js';
 export { FloorsExceedCapacityError } from './plan/types.js';
-export { partition, partitionSeed, useByClass, type PartitionOptions } from './plan/partition.js';
+export { partition, partitionSeed, useByClass, provisionedByClass, type PartitionOptions } from './plan/partition.js';
 export { capacityOf, checkFloors, floorsOf } from './plan/capacity.js';
 export { classDemands, effectiveBuffer } from './plan/demand.js';
+export { shrinkVerdict, hoursOf, type ShrinkEvidence, type ShrinkVerdict } from './plan/evidence.js';
 export { vmTargetsForPlan, memoryMinimum } from './vm-targets/targets.js';
 export { membershipOf, partitionStatus, withPartition, withMetadata, zoneOf, type Membership, type PartitionStatus } from './vm-targets/membership.js';
 export { Inventory, type InventoryVm } from './vm-targets/inventory.js';

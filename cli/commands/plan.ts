@@ -17,6 +17,9 @@ export function registerPlan(program: Command): void {
 The plan is computed from the latest forecasts and the host's capacity: each class gets its
 forecast peak plus a buffer, in priority order; general gets the rest. "now" is the
 allocation in force, "new" what the plan gives; Shortfall is demand the host cannot cover.
+A class without a forecast keeps its members' provisioned sizes, and no VM is planned below
+its size before it has partitioner.minHistoryHours of its own samples (nor ever in a class
+with neverShrink): the Why column gives each change's evidence, or why a shrink was kept.
 
 Examples:
   virtzone plan

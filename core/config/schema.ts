@@ -32,6 +32,7 @@ export const ClassSchema = Type.Object(
     buffer: Type.Number({ minimum: 0, maximum: 10, default: 0.2, description: 'headroom over the predicted peak: zone = peak x (1 + buffer)' }),
     floor: Type.Object(ResourceAmountSchema.properties, { additionalProperties: false, default: {}, description: 'the least this zone is given, whatever the forecast says' }),
     pool: Type.Optional(PoolSchema),
+    neverShrink: Type.Optional(Type.Boolean({ default: false, description: 'no VM of this class is ever planned or scaled below its provisioned size, and its zone never below its members\' provisioned total' })),
   },
   { additionalProperties: false },
 );
@@ -156,6 +157,7 @@ export const ConfigSchema = Type.Object(
         memoryMarginFraction: Fraction('... and never below use x (1 + this)', 0.1),
         vmMemoryFloorMiB: NonNegative('no VM is ballooned below this (a VM may set its own floor in its metadata)', 512),
         vmMinVcpus: Type.Integer({ minimum: 1, default: 1, description: 'no VM is shrunk below this many vCPUs' }),
+        minHistoryHours: Type.Number({ minimum: 0, maximum: 8760, default: 24, description: 'no VM is planned or scaled below its provisioned size before it has this many hours of its own samples' }),
       },
       { additionalProperties: false, default: {}, description: 'sizing the zones from the forecast' },
     ),

@@ -1,7 +1,7 @@
 // Reads the history the store holds: a VM's raw samples, the 5-minute rollups of any
 // series (as objects, or column-wise for bulk reads), which series exist, and per-VM
 // memory peaks.
-import type { Rollup, VmSample } from '../model/types.js';
+import { ROLLUP_SECONDS, type Rollup, type VmSample } from '../model/types.js';
 import type { Db } from './open.js';
 import { vmSeries } from './rollup.js';
 import type { SeriesKeys } from './series-keys.js';
@@ -163,6 +163,29 @@ export class HistoryReader {
       .raw(true)
       .all(since) as Array<[string, number, number | null]>;
     return new Map(rows.map(([name, firstSeen, peak]) => [name, firstSeen > since || peak === null ? null : peak]));
+  }
+
+  /**
+   * Per VM: seconds between its first sample (its first observation, or the end of its
+   * first 5-minute rollup bucket when that is earlier: the latest its first sample can have
+   * been, so a span is never overstated) and its latest sample; 0 for a VM with no sample.
+   * One index probe per VM: rollups are keyed (series_id, ts).
+   */
+  historySpans(): Map<string, number> {
+    const rows = this.stmts
+      .get(
+        `SELECT v.name, v.first_seen, v.last_ts, (SELECT min(r.ts) FROM rollups r WHERE r.series_id = s.id) AS first_rollup
+         FROM vms v LEFT JOIN series s ON s.key = 'vm:' || v.name`,
+      )
+      .raw(true)
+      .all() as Array<[string, number, number | null, number | null]>;
+    return new Map(
+      rows.map(([name, firstSeen, lastTs, firstRollup]) => {
+        if (lastTs === null) return [name, 0];
+        const first = firstRollup === null ? firstSeen : Math.min(firstSeen, firstRollup + ROLLUP_SECONDS);
+        return [name, Math.max(0, lastTs - first)];
+      }),
+    );
   }
 
   /** Count of rows per table (tests, `status`). */

@@ -187,6 +187,11 @@ export class Store {
     return this.reader.memoryPeaks(since);
   }
 
+  /** See HistoryReader.historySpans. */
+  historySpans(): Map<string, number> {
+    return this.reader.historySpans();
+  }
+
   /** See AppUseQueries.appUseBuckets; feeds router/placement/app-profile.ts. */
   appUseBuckets(since: number, buckets: number): AppUseBucketRow[] {
     return this.appUse.appUseBuckets(since, buckets);

@@ -58,7 +58,7 @@ export class Daemon {
   private refreshTicker: Ticker | null = null;
   private reconcileTicker: Ticker | null = null;
   private readonly appProfiles: AppProfileCache;
-  private peaks: { at: number; value: ReadonlyMap<string, number | null> } | null = null;
+  private peaks: { at: number; value: ReadonlyMap<string, number | null>; spans: ReadonlyMap<string, number> } | null = null;
   private stopping = false;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -264,20 +264,24 @@ export class Daemon {
   }
 
   private latestUse(): ReadonlyMap<string, LatestUse> {
-    const peaks = this.memoryPeaks();
+    const { peaks, spans } = this.evidence();
     const use = new Map<string, LatestUse>();
     for (const vm of this.store.listVms()) {
-      // a VM with no day of rollups yet has no peak to trust: null keeps its balloon
-      if (vm.latest) use.set(vm.name, { cpuCores: vm.latest.cpuCores, memoryMiB: vm.latest.memoryMiB, peakMemoryMiB: peaks.get(vm.name) ?? null });
+      // a VM with no day of rollups yet has no peak to trust: null keeps its balloon;
+      // its history span tells the partitioner whether it may be shrunk at all
+      if (vm.latest) {
+        const historySeconds = Math.max(spans.get(vm.name) ?? 0, vm.latest.ts - vm.firstSeen);
+        use.set(vm.name, { cpuCores: vm.latest.cpuCores, memoryMiB: vm.latest.memoryMiB, peakMemoryMiB: peaks.get(vm.name) ?? null, historySeconds });
+      }
     }
     return use;
   }
 
-  /** Each VM's memory peak over the last day, read at most once per rollup interval. */
-  private memoryPeaks(): ReadonlyMap<string, number | null> {
+  /** Each VM's memory peak over the last day and its history span, read at most once per rollup interval. */
+  private evidence(): { peaks: ReadonlyMap<string, number | null>; spans: ReadonlyMap<string, number> } {
     const now = Date.now() / 1000;
-    if (!this.peaks || now - this.peaks.at >= ROLLUP_SECONDS) this.peaks = { at: now, value: this.store.memoryPeaks(now - 86_400) };
-    return this.peaks.value;
+    if (!this.peaks || now - this.peaks.at >= ROLLUP_SECONDS) this.peaks = { at: now, value: this.store.memoryPeaks(now - 86_400), spans: this.store.historySpans() };
+    return { peaks: this.peaks.value, spans: this.peaks.spans };
   }
 
   private async computePlan(): Promise<Plan> {

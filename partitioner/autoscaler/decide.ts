@@ -19,14 +19,19 @@
 // band, so one grow does not make the zone cold), sustainTicks, a grow cooldown, the
 // stabilization window before any give-back, and a zone that grew lends nothing until
 // its cooldown is over.
+// No shrink without evidence (plan/evidence.ts): a VM with less than
+// partitioner.minHistoryHours of samples, or in a zone that never shrinks, gives back no
+// balloon memory, and its zone keeps at least what such members are provisioned.
 // Memory is judged like CPU, by use: a guest's balloon size is a ceiling, not what the
 // host spends on it (the zone's cgroup limit still never goes below the balloons).
 import type { Config } from '../../core/config/schema.js';
 import { GENERAL_ZONE_NAME } from '../../core/model/types.js';
 import type { Resources } from '../plan/types.js';
 import { memoryMinimum } from '../vm-targets/targets.js';
+import { shrinkVerdict, type ShrinkEvidence } from '../plan/evidence.js';
 
-export interface ScalerVm {
+/** historySeconds (ShrinkEvidence): how long the VM has been watched; absent: not tracked. */
+export interface ScalerVm extends ShrinkEvidence {
   name: string;
   vcpus: number;
   maxVcpus: number;
@@ -57,6 +62,8 @@ export interface ScalerZone {
   /** running member VMs */
   vms: ScalerVm[];
   pool?: { min: number; max: number; memberSize: Resources };
+  /** the class never shrinks: no member gives back, nor does the zone below its members' sizes */
+  neverShrink?: boolean;
 }
 
 export interface ScalerZoneMemory {
@@ -334,9 +341,17 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
         w.used.memoryMiB -= victim.usedMemoryMiB ?? 0;
         acted = true;
       }
-      // Cold VMs give back balloon memory, by at most one bounded step.
+      // Cold VMs give back balloon memory, by at most one bounded step; those without
+      // the evidence to shrink hold their size, and the zone holds it for them.
+      const held = { cpuCores: 0, memoryMiB: 0 };
+      for (const v of z.vms) {
+        if (members.includes(v) || shrinkVerdict(v, z.neverShrink === true, config.partitioner.minHistoryHours).allowed) continue;
+        held.cpuCores += v.vcpus;
+        held.memoryMiB += v.memoryMiB;
+      }
       for (const v of z.vms) {
         if (v.usedMemoryMiB === null || v.peakMemoryMiB === null || members.includes(v)) continue;
+        if (!shrinkVerdict(v, z.neverShrink === true, config.partitioner.minHistoryHours).allowed) continue;
         const peak = Math.max(v.usedMemoryMiB, m.vmLowPeak[v.name] ?? 0, v.peakMemoryMiB ?? 0);
         if (peak / v.memoryMiB >= low) continue;
         const floor = v.memoryFloorMiB ?? config.partitioner.vmMemoryFloorMiB;
@@ -354,8 +369,8 @@ export function decide(zonesIn: readonly ScalerZone[], memoryIn: ScalerMemory, c
         const g = work.get(GENERAL_ZONE_NAME);
         if (g) {
           const keep = {
-            cpuCores: Math.max(z.floor.cpuCores, Math.max(w.used.cpuCores, m.lowPeak.cpuCores) / low, w.alloc.cpuCores * (1 - maxStepFraction)),
-            memoryMiB: Math.max(z.floor.memoryMiB, Math.max(w.used.memoryMiB, m.lowPeak.memoryMiB) / low, w.alloc.memoryMiB * (1 - maxStepFraction)),
+            cpuCores: Math.max(z.floor.cpuCores, held.cpuCores, Math.max(w.used.cpuCores, m.lowPeak.cpuCores) / low, w.alloc.cpuCores * (1 - maxStepFraction)),
+            memoryMiB: Math.max(z.floor.memoryMiB, held.memoryMiB, Math.max(w.used.memoryMiB, m.lowPeak.memoryMiB) / low, w.alloc.memoryMiB * (1 - maxStepFraction)),
           };
           const give = { cpuCores: Math.max(0, w.alloc.cpuCores - keep.cpuCores), memoryMiB: Math.max(0, w.alloc.memoryMiB - keep.memoryMiB) };
           if (transfer(w, g, give.cpuCores, give.memoryMiB, `zone ${z.name} at cpu ${pct(u.cpuCores)} / memory ${pct(u.memoryMiB)} for ${m.lowTicks} ticks; giving back to general`)) acted = true;

@@ -2,10 +2,11 @@
 // running members' sizes and use, as decide() reads them. Pure, so the daemon's routine
 // and the simulator build exactly the same view.
 import type { Resources, ZonePlan } from '../plan/types.js';
+import type { ShrinkEvidence } from '../plan/evidence.js';
 import type { ScalerVm, ScalerZone } from './decide.js';
 
-/** A VM as the auto-scaler sees it: its size, its use, its own floors and its zone. */
-export interface ScaledVm {
+/** A VM as the auto-scaler sees it: its size, its use, its own floors, its zone and its history span. */
+export interface ScaledVm extends ShrinkEvidence {
   name: string;
   zone: string;
   vcpus: number;
@@ -24,7 +25,7 @@ export interface ScaledVm {
 }
 
 /** A zone as the plan made it. */
-export type ScaledZoneSpec = Pick<ZonePlan, 'name' | 'rank' | 'allocation' | 'floor'>;
+export type ScaledZoneSpec = Pick<ZonePlan, 'name' | 'rank' | 'allocation' | 'floor' | 'neverShrink'>;
 
 export interface ScalerZonesOptions {
   /** the allocations in force when earlier ticks moved them; a zone absent here keeps its own */
@@ -53,6 +54,7 @@ export function scalerZones(zones: readonly ScaledZoneSpec[], vms: readonly Scal
       floor: { ...z.floor },
       vms: byZone.get(z.name) ?? [],
       ...(pool ? { pool } : {}),
+      ...(z.neverShrink ? { neverShrink: true } : {}),
     };
   });
 }
@@ -67,6 +69,7 @@ function scalerVm(v: ScaledVm): ScalerVm {
     usedCpuCores: v.usedCpuCores,
     usedMemoryMiB: v.usedMemoryMiB,
     ...(v.peakMemoryMiB !== undefined ? { peakMemoryMiB: v.peakMemoryMiB } : {}),
+    ...(v.historySeconds !== undefined ? { historySeconds: v.historySeconds } : {}),
     poolMember: v.poolMember ?? false,
     ...(v.memoryFloorMiB !== undefined ? { memoryFloorMiB: v.memoryFloorMiB } : {}),
   };

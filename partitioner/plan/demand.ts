@@ -34,6 +34,12 @@ function indexPredictions(predictions: readonly LoadPrediction[], horizon: strin
 export interface DemandOptions {
   /** per-class use to size from when a class has no forecast (e.g. its VMs' current use) */
   fallback?: Readonly<Record<string, Partial<Resources>>>;
+  /**
+   * per-class provisioned total of the running members: a class is never sized below it
+   * while it has no forecast for that resource (cold start = static sizes), nor ever when
+   * it never shrinks
+   */
+  provisioned?: Readonly<Record<string, Resources>>;
 }
 
 const RESOURCE_OF: Record<Resource, LoadPrediction['resource']> = { cpuCores: 'cpu', memoryMiB: 'memory' };
@@ -64,6 +70,11 @@ export function classDemands(
         source[r] = 'fallback';
       }
       demand[r] = Math.max(cls.floor[r], peak[r] * (1 + eff[r]));
+      const held = opts.provisioned?.[cls.name]?.[r] ?? 0;
+      if ((source[r] !== 'forecast' || cls.neverShrink === true) && held > demand[r]) {
+        demand[r] = held;
+        source[r] = 'provisioned';
+      }
     }
     return { zone: cls.name, rank, peak, effectiveBuffer: eff, demand, floor: { ...cls.floor }, source };
   });

@@ -53,7 +53,24 @@ export function useByClass(vms: readonly VmView[]): Record<string, Partial<Resou
   return out;
 }
 
-function zonesFromDemands(demands: readonly ClassDemand[], capacity: Resources, algorithm: PartitionAlgorithm): ZonePlan[] {
+/**
+ * Sum of the running members' provisioned sizes per class (what a cold start keeps).
+ * Members without a history record (historySeconds absent: a replay that holds its whole
+ * trace) are left out, unless their class never shrinks.
+ */
+export function provisionedByClass(vms: readonly VmView[], neverShrink: ReadonlySet<string> = new Set()): Record<string, Resources> {
+  const out: Record<string, Resources> = {};
+  for (const vm of vms) {
+    if (!vm.running) continue;
+    if (vm.historySeconds === undefined && !neverShrink.has(vm.zone)) continue;
+    const o = (out[vm.zone] ??= { cpuCores: 0, memoryMiB: 0 });
+    o.cpuCores += vm.vcpus;
+    o.memoryMiB += vm.memoryMiB;
+  }
+  return out;
+}
+
+function zonesFromDemands(demands: readonly ClassDemand[], capacity: Resources, algorithm: PartitionAlgorithm, neverShrink: ReadonlySet<string>): ZonePlan[] {
   const alloc: Record<string, number[]> = {};
   for (const r of RESOURCES) {
     alloc[r] = allocate(
@@ -78,6 +95,7 @@ function zonesFromDemands(demands: readonly ClassDemand[], capacity: Resources, 
         memoryMiB: Math.max(0, d.demand.memoryMiB - allocation.memoryMiB),
       },
       source: { ...d.source },
+      ...(neverShrink.has(d.zone) ? { neverShrink: true } : {}),
     };
   });
   // General is exactly the remainder (never negative: allocate() never exceeds capacity).
@@ -109,8 +127,10 @@ function buildPlan(
   }
   checkFloors(capacity, config);
   const fallback = opts.fallback ?? (opts.vms ? useByClass(opts.vms) : undefined);
-  const demands = classDemands(predictions, config, { fallback });
-  const zones = zonesFromDemands(demands, capacity, algorithm);
+  const neverShrink = new Set(config.classes.filter((c) => c.neverShrink === true).map((c) => c.name));
+  const provisioned = opts.vms ? provisionedByClass(opts.vms, neverShrink) : undefined;
+  const demands = classDemands(predictions, config, { fallback, ...(provisioned ? { provisioned } : {}) });
+  const zones = zonesFromDemands(demands, capacity, algorithm, neverShrink);
   const warnings: string[] = [];
   for (const z of zones) {
     if (z.shortfall.cpuCores > 1e-6 || z.shortfall.memoryMiB > 1e-6) {

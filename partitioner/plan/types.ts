@@ -2,11 +2,15 @@
 // asks for (demand), what each zone gets (allocation) and what changes per VM.
 
 import type { Resource, Resources } from '../../core/model/types.js';
+import type { ShrinkEvidence } from './evidence.js';
 export { RESOURCES } from '../../core/model/types.js';
 export type { Resource, Resources };
 
-/** Where a class's demand came from. */
-export type DemandSource = 'forecast' | 'fallback' | 'floor';
+/**
+ * Where a class's demand came from; 'provisioned': its members' provisioned total (no
+ * forecast to size it below that, or a class that never shrinks).
+ */
+export type DemandSource = 'forecast' | 'fallback' | 'floor' | 'provisioned';
 
 export interface ClassDemand {
   zone: string;
@@ -34,10 +38,12 @@ export interface ZonePlan {
   /** demand that the allocation does not cover (0 when it fits) */
   shortfall: Resources;
   source: { cpuCores: DemandSource; memoryMiB: DemandSource };
+  /** the class never shrinks (config classes[].neverShrink); absent: false */
+  neverShrink?: boolean;
 }
 
-/** The current state of one VM, as the plan sees it. */
-export interface VmView {
+/** The current state of one VM, as the plan sees it (historySeconds: see ShrinkEvidence). */
+export interface VmView extends ShrinkEvidence {
   name: string;
   /** the zone it belongs to (its class from metadata, or 'general') */
   zone: string;

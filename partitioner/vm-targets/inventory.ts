@@ -172,6 +172,8 @@ export class Inventory {
         usedCpuCores: running ? (u?.cpuCores ?? null) : null,
         usedMemoryMiB: running ? (u?.memoryMiB ?? null) : null,
         ...(u?.peakMemoryMiB !== undefined ? { peakMemoryMiB: u.peakMemoryMiB } : {}),
+        // a domain the store holds no samples of has no evidence to shrink it by
+        historySeconds: u?.historySeconds ?? 0,
         ...(m.memoryFloorMiB !== undefined ? { memoryFloorMiB: m.memoryFloorMiB } : {}),
         ...(m.minVcpus !== undefined ? { minVcpus: m.minVcpus } : {}),
       };

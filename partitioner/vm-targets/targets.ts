@@ -11,10 +11,14 @@
 //     plan warns;
 //   - CPU: vCPUs follow use x (1 + buffer'), bounded by [minVcpus, maxVcpus]; shares
 //     split the zone's CPU by that demand; a shrink is enforced with vcpu_quota first
-//     (hot-unplug is unreliable in QEMU), so the quota caps the VM at the target.
+//     (hot-unplug is unreliable in QEMU), so the quota caps the VM at the target;
+//   - no shrink without evidence: a VM with less than partitioner.minHistoryHours of its
+//     own samples, or of a class that never shrinks, keeps at least its provisioned
+//     vCPUs and memory (plan/evidence.ts); memory is never below the day's peak + margin.
 import type { Config } from '../../core/config/schema.js';
 import type { Resources, VmChange, VmTarget, VmView, ZonePlan } from '../plan/types.js';
 import { effectiveBuffer } from '../plan/demand.js';
+import { hoursOf, shrinkVerdict, type ShrinkVerdict } from '../plan/evidence.js';
 
 export const CPU_PERIOD_US = 100_000;
 const MIN_VCPU_QUOTA_US = 1_000;
@@ -62,13 +66,13 @@ export function vmTargetsForPlan(zones: readonly ZonePlan[], vms: readonly VmVie
     list.push(vm);
   }
   const out: VmTargetsResult = { targets: [], changes: [], warnings: [] };
-  const buffers = new Map(config.classes.map((c) => [c.name, c.buffer]));
+  const classes = new Map(config.classes.map((c) => [c.name, c]));
   for (const zone of zones) {
     const members = byZone.get(zone.name);
     if (!members || members.length === 0) continue;
     byZone.delete(zone.name);
-    const buffer = buffers.get(zone.name) ?? 0.2;
-    zoneTargets(zone.name, zone.allocation, members, buffer, config, out);
+    const cls = classes.get(zone.name);
+    zoneTargets(zone.name, zone.allocation, members, cls?.buffer ?? 0.2, cls?.neverShrink === true, config, out);
   }
   for (const [zone, members] of byZone) {
     out.warnings.push(`zone ${zone} (of ${members.length} VM(s), e.g. ${members[0].name}) is not a configured class; its VMs keep their sizes`);
@@ -76,7 +80,7 @@ export function vmTargetsForPlan(zones: readonly ZonePlan[], vms: readonly VmVie
   return out;
 }
 
-function zoneTargets(zone: string, allocation: Resources, members: VmView[], buffer: number, config: TargetConfig, out: VmTargetsResult): void {
+function zoneTargets(zone: string, allocation: Resources, members: VmView[], buffer: number, neverShrink: boolean, config: TargetConfig, out: VmTargetsResult): void {
   const p = config.partitioner;
   const overhead = config.zones?.vmOverheadMiB ?? 0;
   // Per-VM demand has the confidence of one sample: the widest buffer.
@@ -84,16 +88,23 @@ function zoneTargets(zone: string, allocation: Resources, members: VmView[], buf
   const n = members.length;
   const minMem = new Float64Array(n);
   const wantMem = new Float64Array(n);
+  const verdicts: ShrinkVerdict[] = members.map((vm) => shrinkVerdict(vm, neverShrink, p.minHistoryHours));
+  const memoryWithheld = new Array<boolean>(n).fill(false);
   let sumMin = 0;
   let sumWant = 0;
   for (let i = 0; i < n; i++) {
     const vm = members[i];
     const floor = vm.memoryFloorMiB ?? p.vmMemoryFloorMiB;
-    const min = Math.min(memoryMinimum(vm.usedMemoryMiB, vm.memoryMiB, floor, p), vm.maxMemoryMiB);
     // sized for the day's peak when it is known: a balloon cut to a quiet moment's use is
-    // short when the guest's daily cycle comes back (the minimum stays use + margin)
+    // short when the guest's daily cycle comes back, so neither the minimum nor the
+    // wanted size goes below it
     const basis = vm.usedMemoryMiB === null ? null : Math.max(vm.usedMemoryMiB, vm.peakMemoryMiB ?? 0);
+    let min = Math.min(memoryMinimum(basis, vm.memoryMiB, floor, p), vm.maxMemoryMiB);
     const want = basis === null ? vm.memoryMiB : Math.ceil(basis * (1 + vmBuffer));
+    if (!verdicts[i].allowed && min < vm.memoryMiB) {
+      memoryWithheld[i] = want < vm.memoryMiB;
+      min = Math.min(vm.memoryMiB, vm.maxMemoryMiB);
+    }
     minMem[i] = min;
     wantMem[i] = Math.min(vm.maxMemoryMiB, Math.max(min, want));
     sumMin += minMem[i];
@@ -123,6 +134,8 @@ function zoneTargets(zone: string, allocation: Resources, members: VmView[], buf
     let vcpus = desiredCores === null ? vm.vcpus : Math.ceil(desiredCores - 1e-9);
     vcpus = Math.min(vcpus, zoneCpuCap);
     vcpus = Math.max(minVcpus, Math.min(vm.maxVcpus, vcpus));
+    const cpuWithheld = !verdicts[i].allowed && vcpus < vm.vcpus;
+    if (cpuWithheld) vcpus = vm.vcpus;
     const cpuShares = sharesFor(desiredCores ?? vm.vcpus);
     const vcpuQuota = quotaFor(vcpus, vm.vcpus);
     const target: Required<VmTarget> = {
@@ -136,7 +149,7 @@ function zoneTargets(zone: string, allocation: Resources, members: VmView[], buf
       minMemoryMiB: minMem[i],
       usedMemoryMiB: vm.usedMemoryMiB,
       memoryFloorMiB: vm.memoryFloorMiB ?? p.vmMemoryFloorMiB,
-      reason: reasonFor(vm, vcpus, memoryMiB, theta < 1),
+      reason: evidenceOf(vm, vcpus, memoryMiB, cpuWithheld || memoryWithheld[i] ? verdicts[i] : null) + reasonFor(vm, vcpus, memoryMiB, theta < 1),
     };
     out.targets.push(target);
     pushChanges(vm, target, config.apply, out.changes);
@@ -152,6 +165,13 @@ function reasonFor(vm: VmView, vcpus: number, memoryMiB: number, squeezed: boole
   if (vm.usedMemoryMiB !== null && vm.peakMemoryMiB != null && vm.peakMemoryMiB > vm.usedMemoryMiB) s += ' (day peak ' + Math.round(vm.peakMemoryMiB) + ' MiB)';
   if (vm.usedMemoryMiB !== null) s += ' -> ' + memoryMiB + ' MiB';
   return squeezed ? s + '; zone memory is tight' : s;
+}
+
+/** The evidence behind a size: why a shrink was withheld, or how much history a shrink rests on. */
+function evidenceOf(vm: VmView, vcpus: number, memoryMiB: number, withheld: ShrinkVerdict | null): string {
+  if (withheld && !withheld.allowed) return withheld.reason + '; ';
+  const shrinks = vcpus < vm.vcpus || memoryMiB < vm.memoryMiB;
+  return shrinks && vm.historySeconds != null ? hoursOf(vm.historySeconds) + ' of samples; ' : '';
 }
 
 function pushChange(changes: VmChange[], vm: VmView, t: Required<VmTarget>, field: VmChange['field'], from: number | null | undefined, to: number, minDelta: number): void {

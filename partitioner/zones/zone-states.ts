@@ -17,6 +17,8 @@ export interface LatestUse {
   memoryMiB: number | null;
   /** highest memory use over the last day; null: seen for less than a day (ScalerVm.peakMemoryMiB) */
   peakMemoryMiB?: number | null;
+  /** seconds between the VM's first and latest sample in the store (absent: none) */
+  historySeconds?: number | null;
 }
 
 export function buildZoneStates(

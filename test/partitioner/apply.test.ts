@@ -28,11 +28,12 @@ const cfg = config({
   apply: { maxStepFraction: 0.25, maxStepsPerVm: 20, verifyTimeoutMs: 1000, unplugTimeoutMs: 2000 },
 });
 
-// What the collector would have measured.
+// What the collector would have measured, over two days (evidence enough to shrink).
+const DAYS_2 = 2 * 86_400;
 const USE = new Map<string, LatestUse>([
-  ['gold-web-01', { cpuCores: 2.5, memoryMiB: 1800 }],
-  ['silver-db-02', { cpuCores: 0.5, memoryMiB: 1000 }],
-  ['gold-batch-04', { cpuCores: 1.2, memoryMiB: 7000 }],
+  ['gold-web-01', { cpuCores: 2.5, memoryMiB: 1800, historySeconds: DAYS_2 }],
+  ['silver-db-02', { cpuCores: 0.5, memoryMiB: 1000, historySeconds: DAYS_2 }],
+  ['gold-batch-04', { cpuCores: 1.2, memoryMiB: 7000, historySeconds: DAYS_2 }],
 ]);
 
 const PREDICTIONS = [

@@ -295,12 +295,12 @@ t.test('per-VM targets and the diff', async (t) => {
   t.same(fields, ['cpuShares', 'memoryMiB', 'vcpus']);
   t.notOk(p.changes.some((x) => x.vm === 'nosample'), 'no change without a reason');
 
-  // the same idle VM with a day peak of 3000 MiB: sized for the peak, the minimum unchanged
+  // the same idle VM with a day peak of 3000 MiB: sized for the peak, and never below the peak + margin
   const peaked = partition([prediction('gold', 'cpu', 4), prediction('gold', 'memory', 12000)], { cpuCores: 16, memoryMiB: 65536 }, c, {
     vms: [vm('idle', 'gold', { vcpus: 4, usedCpuCores: 0.2, memoryMiB: 8192, usedMemoryMiB: 1000, peakMemoryMiB: 3000, cpuShares: 1024, vcpuQuota: -1 })],
   });
   t.equal(peaked.vms[0].memoryMiB, 4500, '3000 x 1.5');
-  t.equal(peaked.vms[0].minMemoryMiB, 1256, 'the floor stays use + margin');
+  t.equal(peaked.vms[0].minMemoryMiB, Math.ceil(3000 * 1.1), 'the minimum is the day peak + margin');
   t.match(peaked.vms[0].reason, /memory use 1000 MiB \(day peak 3000 MiB\) -> 4500 MiB/);
   const unknown = partition([prediction('gold', 'cpu', 4), prediction('gold', 'memory', 12000)], { cpuCores: 16, memoryMiB: 65536 }, c, {
     vms: [vm('idle', 'gold', { vcpus: 4, usedCpuCores: 0.2, memoryMiB: 8192, usedMemoryMiB: 1000, peakMemoryMiB: null, cpuShares: 1024, vcpuQuota: -1 })],

@@ -61,6 +61,8 @@ t.test('the routine grows a busy zone, adds a pool member, then gives back and r
   const cgRoot = cgroupV1();
   const partitions = new ZonePartitions(detectCgroupSystem(cgRoot, { layout: 'cgroupfs' }));
 
+  // the original VMs have been watched for two days: evidence enough to give back
+  const DAYS_2 = 2 * 86_400;
   const use = new Map<string, LatestUse>();
   const classes = new Set(cfg.classes.map((c) => c.name));
   const vms = await new Inventory(host, classes).read(use);
@@ -79,8 +81,8 @@ t.test('the routine grows a busy zone, adds a pool member, then gives back and r
   t.teardown(() => scaler.stop());
 
   // Gold gets busy: both gold VMs near their 2 vCPUs, gold-web-01 near its balloon.
-  use.set('gold-web-01', { cpuCores: 1.95, memoryMiB: 1900 });
-  use.set('gold-batch-04', { cpuCores: 1.9, memoryMiB: 3000 });
+  use.set('gold-web-01', { cpuCores: 1.95, memoryMiB: 1900, historySeconds: DAYS_2 });
+  use.set('gold-batch-04', { cpuCores: 1.9, memoryMiB: 3000, historySeconds: DAYS_2 });
   const r1 = await scaler.tick();
   t.same(r1.decision.actions, [], 'first busy tick: wait (sustainTicks = 2)');
   now += 30;
@@ -131,8 +133,8 @@ t.test('the routine grows a busy zone, adds a pool member, then gives back and r
 
   // Load goes away: after the stabilization window and the cooldown, gold gives back
   // and the pool member it created is shut down and undefined.
-  use.set('gold-web-01', { cpuCores: 0.1, memoryMiB: 500 });
-  use.set('gold-batch-04', { cpuCores: 0.1, memoryMiB: 500 });
+  use.set('gold-web-01', { cpuCores: 0.1, memoryMiB: 500, historySeconds: DAYS_2 });
+  use.set('gold-batch-04', { cpuCores: 0.1, memoryMiB: 500, historySeconds: DAYS_2 });
   use.set(name, { cpuCores: 0.05, memoryMiB: 200 });
   let removed = false;
   for (let i = 0; i < 30 && !removed; i++) {
