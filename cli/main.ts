@@ -14,6 +14,7 @@ import { registerForecast } from './commands/forecast.js';
 import { registerPlace } from './commands/place.js';
 import { registerPlan } from './commands/plan.js';
 import { registerApply } from './commands/apply.js';
+import { registerMode } from './commands/mode.js';
 import { registerTrain } from './commands/train.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerBacktest } from './commands/backtest.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerReconcile(program);
   registerPlan(program);
   registerApply(program);
+  registerMode(program);
   registerTrain(program);
   registerImportTrace(program);
   registerBacktest(program);

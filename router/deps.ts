@@ -37,6 +37,27 @@ export interface DaemonActions {
   trainStatus?: () => Promise<Record<string, unknown>>;
 }
 
+export type Mode = 'observe' | 'enforce';
+
+/** GET /v1/mode's answer (router/schemas/mode.ts ModeView). */
+export interface ModeAnswer {
+  mode: Mode;
+  source: 'config' | 'api';
+  configMode: Mode;
+  by: string;
+  since: number;
+  changed?: boolean;
+  classes: Array<{ class: string; historyDays: number; neededDays: number; model: string | null; modelRunId: number | null; missing: string[]; ready: boolean }>;
+  wouldDo: { at: number; actions: object[] } | null;
+}
+
+/** The daemon's mode, read and switched by the mode routes. */
+export interface ModeProvider {
+  view(): Promise<ModeAnswer>;
+  /** an admin's switch; `by` is the credential's name */
+  set(mode: Mode, by: string, reason: string | undefined): Promise<ModeAnswer>;
+}
+
 /**
  * 5-minute rollups of a series ('vm:web-1', 'class:gold', ...) with since <= ts < until
  * (unix seconds), oldest first; [] when there are none. Feeds GET /v1/vms/{name}/history
@@ -74,6 +95,18 @@ export interface RouterDeps {
    * before every start. Absent: partitions are not managed (zones.manageCgroups false).
    */
   ensurePartition?: EnsurePartition;
+  /**
+   * Whether zones are enforced (the daemon's mode). false (observe): new domains start in
+   * libvirt's default partition and no partition is created or changed. Absent: enforced.
+   */
+  enforcing?: () => boolean;
+  /** absent: the mode routes answer 404 */
+  mode?: ModeProvider;
+  /**
+   * /healthz's zones check: not ok (degraded) when zones are meant to be enforced but the
+   * partitions could not be made or limited, with the reason. Absent: no such check.
+   */
+  zonesHealth?: () => { ok: boolean; detail: string };
   /**
    * A domain's virtzone tag changed (confirm): whoever caches memberships by uuid reads
    * it again, so a running VM joins its zone at the next collector tick. (libvirt sends

@@ -24,6 +24,7 @@ import { historyRoutes } from './plugins/history.js';
 import { metaRoutes } from './plugins/meta.js';
 import { placementRoutes } from './plugins/placements.js';
 import { provisioningRoutes } from './plugins/provisioning.js';
+import { modeRoutes } from './plugins/mode.js';
 import { readRoutes } from './plugins/reads.js';
 import { zoneRoutes } from './plugins/zones.js';
 import { ProblemError, problemBody } from './problem.js';
@@ -88,6 +89,7 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
     appProfiles: deps.appProfiles,
     host: deps.host,
     ensurePartition: deps.ensurePartition,
+    enforcing: deps.enforcing,
     audit: deps.audit,
     onDomainTagged: deps.onDomainTagged,
     now,
@@ -177,6 +179,7 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
   await app.register(zoneRoutes, context);
   await app.register(readRoutes, context);
   await app.register(actionRoutes, context);
+  await app.register(modeRoutes, context);
   await app.register(historyRoutes, context);
   await app.register(healthRoutes, context);
   await app.register(metaRoutes, context);

@@ -48,15 +48,19 @@ vz status
 say "4. train the forecaster on the imported history (worker thread; the API stays live)"
 vz train
 
-say "5. zones, sized from the forecast (peak x (1 + buffer)), then after the auto-scaler has run"
+say "5. a fresh install observes: what each class still lacks, then the switch to enforce (audited)"
+vz mode
+vz mode enforce --reason "demo: a week of history imported, model trained, plan reviewed"
+
+say "6. zones, sized from the forecast (peak x (1 + buffer)), then after the auto-scaler has run"
 vz zones
 sleep 12
 vz zones
 
-say "6. forecast for the gold class: last day and the forecast band"
+say "7. forecast for the gold class: last day and the forecast band"
 vz forecast class:gold
 
-say "7. a burst of 60 placement requests (20 each for gold, silver, bronze; 4 vCPUs / 8 GiB each)"
+say "8. a burst of 60 placement requests (20 each for gold, silver, bronze; 4 vCPUs / 8 GiB each)"
 mkdir -p "$DEMO/burst"
 for i in $(seq 1 20); do
   for cls in gold silver bronze; do
@@ -66,7 +70,7 @@ done
 node scripts/demo/burst-summary.cjs "$DEMO/burst"
 vz zones
 
-say "8. what a repartition would change now"
+say "9. what a repartition would change now"
 vz plan | head -30
 
 say "done"

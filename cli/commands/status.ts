@@ -1,4 +1,5 @@
 // virtzone status [--json]: is the daemon up, is libvirt connected, how old is the model,
+// observe or enforce and what each class still lacks,
 // and the zones at a glance (GET /healthz, /v1/zones, /v1/vms, /v1/train).
 // Exit 0 when the daemon is ok or degraded (model missing or stale), 1 when it reports
 // failing (libvirt or the store down), 3 when it cannot be reached.
@@ -6,6 +7,7 @@ import type { Command } from 'commander';
 import { addConnectionOptions, DaemonClient, describeTarget, problemError, type ConnectionOptions } from '../client.js';
 import { ExitCode, fmtNum, fmtTime, printJson, renderTable } from '../output.js';
 import { zoneState, type ZoneReply } from './zones.js';
+import { renderMode, type ModeReply } from './mode.js';
 
 interface Check {
   ok: boolean;
@@ -14,7 +16,7 @@ interface Check {
 
 export interface HealthReply {
   status: 'ok' | 'degraded' | 'failing';
-  checks: { libvirt: Check; store: Check; model: Check };
+  checks: { libvirt: Check; store: Check; model: Check; zones?: Check };
 }
 
 /** What GET /v1/train answers when the daemon reports training (forecaster RoutineStatus); every field optional. */
@@ -59,10 +61,11 @@ Examples:
       if ((h.status !== 200 && h.status !== 503) || !h.body?.checks) throw problemError(h.status, h.body);
       const health = h.body;
       // a failing daemon may still answer the rest; if not, the health report alone is shown
-      const [zones, vms, training] = await Promise.all([
+      const [zones, vms, training, mode] = await Promise.all([
         client.get<ZoneReply[]>('/v1/zones').catch(() => undefined),
         client.get<unknown[]>('/v1/vms').catch(() => undefined),
         optional<TrainStatusReply>(client, '/v1/train').catch(() => undefined),
+        optional<ModeReply>(client, '/v1/mode').catch(() => undefined),
       ]);
       if (health.status === 'failing') process.exitCode = ExitCode.RUNTIME;
       if (opts.json) {
@@ -71,6 +74,7 @@ Examples:
           health,
           vms: vms?.length ?? null,
           training: training ?? null,
+          mode: mode ?? null,
           zones:
             zones?.map((z) => ({
               name: z.name,
@@ -89,10 +93,12 @@ Examples:
         ['Store', `${mark(health.checks.store)}  ${health.checks.store.detail}`],
         ['Model', `${health.checks.model.ok ? 'ok' : 'not ok'}  ${health.checks.model.detail}`],
       ];
+      if (health.checks.zones) lines.push(['Zones', `${health.checks.zones.ok ? 'ok' : 'NOT ENFORCED'}  ${health.checks.zones.detail}`]);
       if (training) lines.push(['Training', describeTraining(training)]);
       if (vms) lines.push(['VMs', String(vms.length)]);
       const w = Math.max(...lines.map(([k]) => k.length)) + 2;
       let text = lines.map(([k, v]) => `${(k + ':').padEnd(w)}${v}`).join('\n') + '\n';
+      if (mode) text += '\n' + renderMode(mode);
       if (zones?.length) {
         text +=
           '\n' +

@@ -105,6 +105,11 @@ export const TenantQuotaSchema = Type.Object(
 
 export const ConfigSchema = Type.Object(
   {
+    mode: Type.Union([Type.Literal('observe'), Type.Literal('enforce')], {
+      default: 'observe',
+      description:
+        'observe: collect, forecast, plan and report what would be done, changing nothing on VMs or cgroups (new VMs start in libvirt\'s default partition); enforce: apply plans, run the auto-scaler, keep the zones\' partitions. An admin may switch it with `virtzone mode` (POST /v1/mode) until this key next changes',
+    }),
     libvirt: Type.Object(
       {
         uri: Type.String({ minLength: 1, default: 'qemu:///system', description: 'libvirt connection URI' }),
@@ -158,6 +163,7 @@ export const ConfigSchema = Type.Object(
         vmMemoryFloorMiB: NonNegative('no VM is ballooned below this (a VM may set its own floor in its metadata)', 512),
         vmMinVcpus: Type.Integer({ minimum: 1, default: 1, description: 'no VM is shrunk below this many vCPUs' }),
         minHistoryHours: Type.Number({ minimum: 0, maximum: 8760, default: 24, description: 'no VM is planned or scaled below its provisioned size before it has this many hours of its own samples' }),
+        readyAfterDays: Type.Number({ minimum: 0, maximum: 365, default: 7, description: 'days of a class\'s own history before `virtzone status` counts it ready for enforce (with a trained model covering it)' }),
       },
       { additionalProperties: false, default: {}, description: 'sizing the zones from the forecast' },
     ),

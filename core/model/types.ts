@@ -63,6 +63,9 @@ export interface LoadPrediction {
 /** The general-purpose zone: what the classes' zones leave of the host. */
 export const GENERAL_ZONE_NAME = 'general';
 
+/** libvirt's own partition, where a domain without <resource> runs. */
+export const DEFAULT_PARTITION = '/machine';
+
 /** libvirt resource partition of a zone (a cgroup subtree under /machine). */
 export function partitionOf(zone: string): string {
   return `/machine/virtzone-${zone}`;

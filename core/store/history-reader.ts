@@ -188,6 +188,24 @@ export class HistoryReader {
     );
   }
 
+  /**
+   * Per series whose key starts with `prefix` ('class:', ...): seconds between its first
+   * and its latest 5-minute rollup (the end of the first bucket: a span is never
+   * overstated); series without rollups are absent.
+   */
+  seriesSpans(prefix: string): Map<string, number> {
+    const rows = this.stmts
+      .get(
+        `SELECT s.key, (SELECT min(r.ts) FROM rollups r WHERE r.series_id = s.id), (SELECT max(r.ts) FROM rollups r WHERE r.series_id = s.id)
+         FROM series s WHERE substr(s.key, 1, length(?)) = ?`,
+      )
+      .raw(true)
+      .all(prefix, prefix) as Array<[string, number | null, number | null]>;
+    const out = new Map<string, number>();
+    for (const [key, first, last] of rows) if (first !== null && last !== null) out.set(key, Math.max(0, last - (first + ROLLUP_SECONDS)));
+    return out;
+  }
+
   /** Count of rows per table (tests, `status`). */
   counts(): StoreCounts {
     const one = (sql: string) => (this.stmts.get(sql).get() as { n: number }).n;

@@ -187,6 +187,11 @@ export class Store {
     return this.reader.memoryPeaks(since);
   }
 
+  /** See HistoryReader.seriesSpans. */
+  seriesSpans(prefix: string): Map<string, number> {
+    return this.reader.seriesSpans(prefix);
+  }
+
   /** See HistoryReader.historySpans. */
   historySpans(): Map<string, number> {
     return this.reader.historySpans();

@@ -18,6 +18,9 @@ import { allocationsOf, applyPlan, capacityOf, checkFloors, detectCgroupSystem, 
 import { AppProfileCache, buildServer, listenApi, ProblemError, type ApiListeners, type VirtzoneServer } from '../../router/index.js';
 import type { PredictionService } from '../../forecaster/index.js';
 import { createPredictionService } from './prediction-service.js';
+import { modeService } from './mode-service.js';
+import { ModeControl } from '../../partitioner/mode/mode-control.js';
+import { ZoneEnforcement } from '../../partitioner/mode/zone-enforcement.js';
 import { ROLLUP_SECONDS, type ZoneState } from '../../core/model/types.js';
 import { readAppUseBuckets } from '../../core/store/app-use-reader.js';
 import { realTimer, startTicker, type Ticker } from '../../core/ticker.js';
@@ -40,6 +43,9 @@ export class Daemon {
   readonly host: HostAdapter;
   /** whether the database takes writes (fed by the collector's ticks, shown by /healthz) */
   readonly writeHealth = new StoreWriteHealth();
+  /** observe or enforce, and who said so (audited) */
+  readonly mode: ModeControl;
+  private readonly zoneEnforcement: ZoneEnforcement;
   private config: Config;
   private readonly log: Logger;
   private readonly predictions: PredictionService;
@@ -77,6 +83,13 @@ export class Daemon {
       (err) => this.log.warn({ err: err.message }, 'app history unreadable; requests are charged at their class ratio'),
     );
     this.audit = new AuditLog(this.store.db);
+    this.mode = new ModeControl(this.audit, this.config.mode);
+    this.zoneEnforcement = new ZoneEnforcement(() => this.config.zones.manageCgroups, () => this.mode.enforcing());
+    this.mode.onChange((now, before) => {
+      this.log.warn({ mode: now.mode, before, by: now.by }, now.mode === 'enforce' ? 'mode enforce: plans, the auto-scaler and the zones\' partitions now act on the host' : 'mode observe: nothing on VMs or cgroups changes from now on');
+      // entering enforce: the partitions are made now, not at the next refresh
+      if (now.mode === 'enforce') void this.refreshPlan('mode enforce');
+    });
     this.supervisor = HostSupervisor.fromConfig(libvirt, { log: this.log.child({ component: 'libvirt' }), ...(opts.openHost ? { open: opts.openHost } : {}) });
     this.host = supervisedHost(this.supervisor);
     const clog = this.log.child({ component: 'collector' });
@@ -142,6 +155,9 @@ export class Daemon {
       // only turn a slow tick into a failed one)
       host: withDeadline(this.host, this.config.libvirt.callTimeoutSeconds * 1000),
       ensurePartition: this.partitions ? (zone, incoming) => this.ensurePartition(zone, incoming) : undefined,
+      enforcing: () => this.mode.enforcing(),
+      mode: modeService({ control: this.mode, store: this.store, predictions: this.predictions, config: () => this.config, wouldDo: () => this.autoscaler?.wouldDo() ?? null }),
+      zonesHealth: () => this.zoneEnforcement.check(),
       storeWrites: () => this.writeHealth.status(),
       hostCallAgeSeconds: () => this.supervisor.lastSuccessAgeSeconds(),
       audit: this.audit,
@@ -175,7 +191,7 @@ export class Daemon {
       log: this.log,
       tick: () => this.refreshPlan('refresh'),
     });
-    this.log.info({ socket: this.config.api.socket, tcp: this.listeners.tcp }, 'virtzoned serving');
+    this.log.info({ socket: this.config.api.socket, tcp: this.listeners.tcp, mode: this.mode.mode, modeSetBy: this.mode.view().by }, 'virtzoned serving');
   }
 
   /**
@@ -222,6 +238,7 @@ export class Daemon {
     // the API next: credentials or templates that do not load refuse the reload here, before anything changed
     this.server?.reconfigure(next);
     this.config = next;
+    this.mode.reloaded(previous.mode, next.mode);
     if (capacity) this.capacity = capacity;
     if (next.collect.intervalSeconds !== previous.collect.intervalSeconds) this.collectorRoutine.setIntervalSeconds(next.collect.intervalSeconds);
     const names = (c: Config) => c.classes.map((x) => x.name).join('\u0000');
@@ -247,6 +264,7 @@ export class Daemon {
       });
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'zone partitions are not managed: no usable cgroup hierarchy');
+      this.zoneEnforcement.cannotManage(`no usable cgroup hierarchy: ${(err as Error).message}`);
     }
   }
 
@@ -299,8 +317,19 @@ export class Daemon {
     if (!this.capacity || this.stopping) return;
     try {
       const { plan, vms } = await this.planWithMembers();
-      // partitions must exist before any domain starts in them (libvirt never creates them)
-      if (this.partitions) await ensureZonePartitions(this.partitions, allocationsOf(plan), vms, this.config);
+      // partitions must exist before any domain starts in them (libvirt never creates
+      // them); in observe mode nothing is made: new domains start in libvirt's default
+      if (this.partitions && this.mode.enforcing()) {
+        try {
+          const reports = await ensureZonePartitions(this.partitions, allocationsOf(plan), vms, this.config);
+          const problems = reports.flatMap((r) => r.warnings);
+          this.zoneEnforcement.attempt(problems);
+          if (problems.length) this.log.error({ problems }, 'zones are not fully enforced');
+        } catch (err) {
+          this.zoneEnforcement.attempt([(err as Error).message]);
+          throw err;
+        }
+      }
       if (!this.autoscaler) {
         this.autoscaler = new ZoneAutoscaler(
           {
@@ -310,6 +339,7 @@ export class Daemon {
             audit: this.audit,
             partitions: this.partitions,
             inventory: this.inventory,
+            enforcing: () => this.mode.enforcing(),
             log: this.log.child({ component: 'autoscaler' }),
           },
           plan,
@@ -394,6 +424,9 @@ export class Daemon {
   }
 
   private async repartition(dryRun: boolean): Promise<Record<string, unknown>> {
+    if (!dryRun && !this.mode.enforcing()) {
+      throw new ProblemError(409, 'observe-mode', 'Observe mode', 'the daemon is in observe mode: it changes nothing on VMs or cgroups. Review the plan (virtzone plan, or virtzone apply --dry-run), then switch to enforce (virtzone mode enforce, or mode: enforce in the config and a reload)', { field: 'apply' });
+    }
     const plan = await this.computePlan();
     const diff = planDiff(this.autoscaler?.getAllocations() ?? {}, plan);
     const apply = async () => {

@@ -31,6 +31,17 @@ export interface AutoscalerDeps {
   readTemplate?: (path: string) => string;
   /** poll interval while waiting for a pool member to shut down (ms) */
   pollMs?: number;
+  /**
+   * false in observe mode: ticks decide and keep what they would do, but change no VM,
+   * no partition and no pool member. Absent: always enforcing.
+   */
+  enforcing?: () => boolean;
+}
+
+/** What the last tick in observe mode would have done. */
+export interface ObservedTick {
+  at: number;
+  actions: ScalerDecision['actions'];
 }
 
 export interface TickReport {
@@ -39,6 +50,8 @@ export interface TickReport {
   applied: ApplyReport | null;
   pool: PoolOutcome[];
   errors: string[];
+  /** observe mode: nothing was carried out */
+  observed: boolean;
 }
 
 export class ZoneAutoscaler {
@@ -52,6 +65,7 @@ export class ZoneAutoscaler {
   private retired: Promise<void> = Promise.resolve();
   /** ticks and exclusive() work run one after the other, never interleaved */
   private serial: Promise<unknown> = Promise.resolve();
+  private lastObserved: ObservedTick | null = null;
 
   constructor(
     private deps: AutoscalerDeps,
@@ -101,6 +115,11 @@ export class ZoneAutoscaler {
 
   getExhausted(): Record<string, boolean> {
     return this.monitor.exhaustedZones();
+  }
+
+  /** The last observe-mode tick's actions, not carried out; null once a tick enforces. */
+  wouldDo(): ObservedTick | null {
+    return this.lastObserved;
   }
 
   /** The zones as the router sees them, from the last tick's view of the host. */
@@ -173,12 +192,19 @@ export class ZoneAutoscaler {
     const zones = this.monitor.scalerView(this.pool.pools(this.monitor.zoneNames()), this.pool.leaving);
     const decision = decide(zones, this.memory, this.deps.config, at);
     this.memory = decision.memory;
+    // observe mode: the zones' allocations move as enforce would move them (admission
+    // reads them), but no VM, partition or pool member is touched
     this.monitor.adopt(decision);
+    if (this.deps.enforcing && !this.deps.enforcing()) {
+      this.lastObserved = { at, actions: decision.actions };
+      return { at, decision, applied: null, pool: [], errors: [], observed: true };
+    }
+    this.lastObserved = null;
     const members = this.monitor.members;
     const { applied, errors } = await this.executor.execute(decision, before, members);
     const pool = await this.pool.carryOut(decision.actions, members, decision.allocations, this.memory);
     // Membership changed: the zone states the router reads must show it now.
     if (pool.length > 0) await this.monitor.rereadMembers();
-    return { at, decision, applied, pool, errors };
+    return { at, decision, applied, pool, errors, observed: false };
   }
 }

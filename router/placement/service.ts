@@ -54,6 +54,8 @@ export interface PlacementServiceOptions {
   host?: HostAdapter;
   /** see RouterDeps.ensurePartition */
   ensurePartition?: EnsurePartition;
+  /** see RouterDeps.enforcing */
+  enforcing?: () => boolean;
   /** the operator's templates; default: loaded from config (base XML files read) */
   templates?: TemplateCatalog;
   audit?: AuditLog;
@@ -98,6 +100,7 @@ export class PlacementService {
       templates: () => this.templateCatalog,
       rawDomainXml: () => this.o.config.provisioning.rawDomainXml,
       ensurePartition: o.ensurePartition,
+      enforcing: o.enforcing,
       audit: o.audit,
       logger: o.logger,
       now: o.now,

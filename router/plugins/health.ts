@@ -1,5 +1,6 @@
 // /healthz: libvirt connection, store, model age. 503 when libvirt or the store fail
-// (the daemon cannot do its job); a missing or stale model only degrades it (200).
+// (the daemon cannot do its job); a missing or stale model, or zones that should be
+// enforced and are not, only degrade it (200).
 // libvirt is judged by the age of its last successful call as well as by the connection:
 // a stopped or wedged libvirtd leaves the connection looking alive.
 import type { FastifyInstance } from 'fastify';
@@ -35,9 +36,10 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouterContext) {
       } catch (err) {
         model = { ok: false, detail: `model age unknown: ${(err as Error).message}` };
       }
+      const zones = ctx.deps.zonesHealth?.();
       const failing = !libvirt.ok || !store.ok;
-      const status = failing ? 'failing' : model.ok ? 'ok' : 'degraded';
-      return reply.code(failing ? 503 : 200).send({ status, checks: { libvirt, store, model } });
+      const status = failing ? 'failing' : model.ok && (zones?.ok ?? true) ? 'ok' : 'degraded';
+      return reply.code(failing ? 503 : 200).send({ status, checks: { libvirt, store, model, ...(zones ? { zones } : {}) } });
     },
   );
 }

@@ -15,7 +15,7 @@ import type { Logger } from '../../core/log.js';
 import { failpoint } from '../../core/failpoint.js';
 import { isHostCallTimeout, isLibvirtError, isNotFound, mayBeConnectionLoss, type HostCallTimeout } from '../../core/host/errors.js';
 import type { HostAdapter } from '../../core/host/types.js';
-import { partitionOf } from '../../core/model/types.js';
+import { DEFAULT_PARTITION, partitionOf } from '../../core/model/types.js';
 import type { AuditLog } from '../../core/store/audit.js';
 import { setDomainPartition, setDomainUuid, setZoneMetadata } from '../../core/xml/domain-xml.js';
 import type { EnsurePartition } from '../deps.js';
@@ -67,6 +67,8 @@ export interface ProvisionerOptions {
   rawDomainXml: () => boolean;
   /** see RouterDeps.ensurePartition */
   ensurePartition?: EnsurePartition;
+  /** see RouterDeps.enforcing */
+  enforcing?: () => boolean;
   audit?: AuditLog;
   logger?: Logger;
   now: () => number;
@@ -211,10 +213,23 @@ export class Provisioner {
     return { domainUuid: plan.uuid, template: plan.template?.name ?? null, rootVolume: plan.rootVolume ? `${plan.rootVolume.pool}/${plan.rootVolume.volume}` : null };
   }
 
+  private enforcingZones(): boolean {
+    return this.o.enforcing?.() !== false;
+  }
+
+  /**
+   * The partition a new domain starts in: its zone's while zones are enforced; in observe
+   * mode libvirt's default (nothing is created in the cgroup tree), where a later apply in
+   * enforce mode finds it and moves it at its next start.
+   */
+  private partitionFor(zone: string): string {
+    return this.enforcingZones() ? partitionOf(zone) : DEFAULT_PARTITION;
+  }
+
   /** The domain XML of a plan, tagged with its reservation. */
   domainXml(plan: DomainPlan, r: Reservation): string {
     const metadata = { class: r.zone, tenant: r.tenant, app: r.app, reservation: r.id };
-    const partition = partitionOf(r.zone);
+    const partition = this.partitionFor(r.zone);
     if (plan.template) {
       const v = plan.rootVolume!;
       return buildDomainXml(plan.template, {
@@ -256,7 +271,7 @@ export class Provisioner {
       store.setCreation(r.id, 'defined');
       await failpoint('create.after-define');
       stage = 'partition';
-      await this.o.ensurePartition?.(r.zone, { vcpus: r.vcpus, memoryMiB: r.memoryMiB, name: plan.name });
+      if (this.enforcingZones()) await this.o.ensurePartition?.(r.zone, { vcpus: r.vcpus, memoryMiB: r.memoryMiB, name: plan.name });
       stage = 'start';
       await host.start(plan.name);
       store.setCreation(r.id, 'started');
@@ -269,9 +284,9 @@ export class Provisioner {
     try {
       const answer: PlacedAnswer = { ...placedAnswer(r), domain: plan.name };
       if (!reservations.bindCreated(r.id, plan.name, answer)) return this.unbound(plan, r);
-      const after = { state: 'running', uuid: plan.uuid, partition: partitionOf(r.zone), vcpus: r.vcpus, memoryMiB: r.memoryMiB, template: plan.template?.name ?? null, rootVolume: plan.rootVolume?.volume ?? null, networks: plan.networks };
+      const after = { state: 'running', uuid: plan.uuid, partition: this.partitionFor(r.zone), vcpus: r.vcpus, memoryMiB: r.memoryMiB, template: plan.template?.name ?? null, rootVolume: plan.rootVolume?.volume ?? null, networks: plan.networks };
       this.audit(r, plan, 'create', 'ok', null, after);
-      this.o.logger?.info({ vm: plan.name, zone: r.zone, action: 'create', why: reasonOf(r), before: null, after }, `${plan.name} created and started in ${partitionOf(r.zone)}`);
+      this.o.logger?.info({ vm: plan.name, zone: r.zone, action: 'create', why: reasonOf(r), before: null, after }, `${plan.name} created and started in ${this.partitionFor(r.zone)}`);
       await failpoint('create.before-answer');
       return { kind: 'created', answer };
     } finally {

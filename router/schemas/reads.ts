@@ -88,7 +88,15 @@ export const HealthCheck = Type.Object(
 export const HealthView = Type.Object(
   {
     status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('failing')]),
-    checks: Type.Object({ libvirt: HealthCheck, store: HealthCheck, model: HealthCheck }, { additionalProperties: false }),
+    checks: Type.Object(
+      {
+        libvirt: HealthCheck,
+        store: HealthCheck,
+        model: HealthCheck,
+        zones: Type.Optional({ ...HealthCheck, description: "whether the zones' partitions are enforced as the mode says (absent: the daemon does not manage them)" }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );

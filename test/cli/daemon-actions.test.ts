@@ -24,7 +24,7 @@ if (!existsSync(ADDON)) {
     const imp = await virtzone(['import-trace', '--format', 'bitbrains', trace, '--db', db, '--shift-to-now', '--json']);
     if (imp.code !== 0) throw new Error(imp.stderr);
     // quota: a deterministic rejection; one LSTM epoch keeps `train` short
-    daemon = await startDaemon({ dir: work, db, config: { overflow: { policy: 'quota' }, forecast: { epochs: 1 } } });
+    daemon = await startDaemon({ dir: work, db, config: { mode: 'enforce', overflow: { policy: 'quota' }, forecast: { epochs: 1 } } });
     s = ['--socket', daemon.socket];
   });
   t.teardown(async () => {

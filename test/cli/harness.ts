@@ -89,10 +89,12 @@ export function json<T = any>(r: Run): T {
   }
 }
 
-/** GET over a Unix socket: status, or 0 when nothing answers. */
-export function probe(socket: string, path: string): Promise<{ status: number; body: any }> {
+/** A request over a Unix socket (GET unless told): status, or 0 when nothing answers. */
+export function probe(socket: string, path: string, o: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
   return new Promise((resolve) => {
-    const req = request({ socketPath: socket, path, agent: false }, (res) => {
+    const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
+    const headers = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    const req = request({ socketPath: socket, path, method: o.method ?? 'GET', headers, agent: false }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d));
       res.on('end', () => {
@@ -106,7 +108,7 @@ export function probe(socket: string, path: string): Promise<{ status: number; b
       });
     });
     req.on('error', () => resolve({ status: 0, body: undefined }));
-    req.end();
+    req.end(payload);
   });
 }
 

@@ -8,6 +8,7 @@ import t from 'tap';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Store } from '../../core/store/store.js';
 import { ADDON, HOST_XML, json, probe, startDaemon, virtzone } from './harness.js';
 
@@ -126,6 +127,47 @@ if (!existsSync(ADDON)) {
     t.equal(plan.code, 0, plan.stderr);
     t.notMatch(plan.stdout, /9007199254740991/);
     if (changes.length) t.match(plan.stdout, /kept: 0 h of samples, 24 h needed/);
+
+    // a fresh install observes, and says what each class lacks before enforce makes sense
+    const status = await virtzone(['status', ...s]);
+    t.equal(status.code, 0, status.stderr);
+    t.match(status.stdout, /^Mode: observe \(from the config since /m);
+    for (const cls of ['gold', 'silver', 'bronze']) t.match(status.stdout, new RegExp(`^  ${cls}: missing history: 0 of 7 days; model: no trained model covers it yet`, 'm'));
+    const statusJson = json(await virtzone(['status', ...s, '--json']));
+    t.equal(statusJson.mode.mode, 'observe');
+    t.match(statusJson.health.checks.zones, { ok: true }, 'observe: the zones check is not a failure');
+
+    // observe: an apply is refused, naming the way out; nothing changed on the host
+    const before = await probe(daemon.socket, '/v1/vms');
+    const refused = await virtzone(['apply', ...s]);
+    t.not(refused.code, 0, 'apply in observe mode exits non-zero');
+    t.match(refused.stderr, /observe mode/);
+    t.match(refused.stderr, /virtzone mode enforce/);
+    const r409 = await probe(daemon.socket, '/v1/repartition', { method: 'POST', body: { apply: true } });
+    t.equal(r409.status, 409);
+    t.match(r409.body, { type: /observe-mode$/, field: 'apply' });
+    t.same((await probe(daemon.socket, '/v1/vms')).body.map((v: { name: string; vcpus: number; memoryMiB: number }) => [v.name, v.vcpus, v.memoryMiB]), before.body.map((v: { name: string; vcpus: number; memoryMiB: number }) => [v.name, v.vcpus, v.memoryMiB]));
+
+    // the switch is explicit and audited
+    const bad = await virtzone(['mode', 'enforcing', ...s]);
+    t.equal(bad.code, 2, 'a mode that is not one: usage error');
+    t.match(bad.stderr, /expected observe or enforce/);
+    const sw = await virtzone(['mode', 'enforce', '--reason', 'plan reviewed', ...s]);
+    t.equal(sw.code, 0, sw.stderr);
+    t.match(sw.stdout, /^Switched to enforce\.\nMode: enforce \(set by root at /);
+    const again = await virtzone(['mode', 'enforce', ...s, '--json']);
+    t.match(json(again), { mode: 'enforce', source: 'api', changed: false });
+    const db = new Database(daemon.db, { readonly: true });
+    const rows = db.prepare("SELECT actor, reason, after FROM audit WHERE action = 'set-mode' ORDER BY id").all() as Array<{ actor: string; reason: string; after: string }>;
+    db.close();
+    t.same(
+      rows.map((r) => [r.actor, JSON.parse(r.after).mode, r.reason]),
+      [
+        ['config', 'observe', 'first start: mode observe from the configuration'],
+        ['root', 'enforce', 'set by root: plan reviewed'],
+      ],
+      'the first start and the switch are in the audit trail',
+    );
   });
 
   t.test('two days of idle history: the idle VMs are planned down; a neverShrink class is not', async (t) => {
@@ -167,5 +209,8 @@ if (!existsSync(ADDON)) {
     const down = steps.filter(loweringStep);
     t.ok(down.length > 0, 'the dry run lowers the idle VMs');
     t.notOk(down.some((x) => members.some((m) => m.name === x.vm)), 'and never a neverShrink VM');
+
+    const status = await virtzone(['status', '--socket', daemon.socket]);
+    t.match(status.stdout, /^  gold: missing history: [12](\.\d)? of 7 days; model: /m, 'two days of history counted for the class');
   });
 }

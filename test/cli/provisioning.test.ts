@@ -20,6 +20,9 @@ if (!existsSync(ADDON)) {
       dir: work,
       uri: `test://${join(ROOT, 'test/router/fixtures/host.xml')}`,
       config: {
+        mode: 'enforce',
+        // room for the VMs these tests create on the fixture's small host
+        host: { cpuOvercommit: 8 },
         classes: [{ name: 'gold' }],
         templates: { small: { description: 'a small Linux VM', domainType: 'test', pool: 'images', networks: ['default', 'tenant-net'], vcpus: { min: 1, max: 4 }, memoryMiB: { min: 256, max: 4096 } } },
       },
@@ -62,5 +65,17 @@ if (!existsSync(ADDON)) {
     t.match(dry.stdout, /nothing to reconcile/);
     const applied = json(await virtzone(['reconcile', ...s, '--json']));
     t.same(applied, { applied: true, actions: [] });
+  });
+
+  t.test('observe mode: a new VM starts in libvirt\'s default partition; nothing is made for its zone', async (t) => {
+    const sw = await virtzone(['mode', 'observe', '--reason', 'provisioning test', ...s]);
+    t.equal(sw.code, 0, sw.stderr);
+    const r = await virtzone(['place', ...s, '--tenant', 'acme', '--app', 'web', '--vcpus', '1', '--memory', '256', '--template', 'small', '--image', 'debian-12.qcow2', '--name', 'cli-vm-observed']);
+    t.equal(r.code, 0, r.stderr + r.stdout);
+    await new Promise((res) => setTimeout(res, 300));
+    const lines = daemon.logs().filter((l) => l.vm === 'cli-vm-observed');
+    t.match(lines[0], { action: 'create', after: { state: 'running', partition: '/machine' } }, 'the tag names its zone, the partition is libvirt\'s own');
+    const vms = json(await virtzone(['vms', ...s, '--json']));
+    t.ok(JSON.stringify(vms).includes('cli-vm-observed'));
   });
 }

@@ -13,6 +13,7 @@ import { domstats, e2eSkipReason, qemuPid, virsh } from './libvirtd.js';
 import { guestCreator, prepareHost, releaseHost } from './host.js';
 import { cgroupHierarchies, partitionDir, processCgroups } from './cgroups.js';
 import { Virtzoned, e2eConfig } from './daemon.js';
+import { replayHistory } from './history.js';
 import { BASE_IMAGE, E2E_NETWORK, E2E_POOL, TEMPLATE_CONSOLE, prepareProvisioning, releaseProvisioning } from './provisioning.js';
 
 const skip = e2eSkipReason();
@@ -69,6 +70,17 @@ async function main(): Promise<void> {
   await createGuest({ name: SILVER_IDLE, burn: 0, hog: `0:${HOG_AT},${HOG_MIB}:3600`, metadata: zoneMeta('silver') });
   for (const name of [GOLD_BUSY, GOLD_IDLE, SILVER_IDLE]) await waitFor(`${name} to report`, () => lastReport(name), 60_000);
 
+  // a day and more of their history, as the collector would have kept it: without a day of
+  // its own samples no VM is shrunk below its provisioned size
+  await replayHistory(
+    join(dir, 'virtzone.db'),
+    [
+      { name: GOLD_BUSY, cls: 'gold', cpuCores: 0.8, memoryMiB: 120 },
+      { name: GOLD_IDLE, cls: 'gold', cpuCores: 0.02, memoryMiB: 90 },
+      { name: SILVER_IDLE, cls: 'silver', cpuCores: 0.02, memoryMiB: 60 },
+    ],
+    26,
+  );
   const t0 = Date.now();
   daemon = await Virtzoned.start({ dir, config: e2eConfig(dir, { templates }) });
   t.comment(`virtzoned ${daemon.pid} answering after ${Date.now() - t0} ms`);
@@ -235,6 +247,10 @@ async function main(): Promise<void> {
     for (const x of ok) t.equal(JSON.parse(x.after).vcpus - JSON.parse(x.before).vcpus, 1, `${x.actor}: ${x.before} -> ${x.after}, one vCPU per step (apply.maxStepFraction of 1-3 vCPUs)`);
     const balloon = Number((await domstats(SILVER_IDLE, '--balloon'))['balloon.current']);
     t.ok(balloon < 256 * 1024, `${SILVER_IDLE} ballooned down to ${balloon / 1024} MiB`);
+    const shrink = auditRows("vm = ? AND action = 'setMemory' AND result = 'ok'", SILVER_IDLE);
+    t.ok(shrink.length >= 1, `each balloon step is audited: ${shrink.map((x) => `${x.before} -> ${x.after}`).join('; ')}`);
+    const mode = await d.api('GET', '/v1/mode');
+    t.match(mode.body, { mode: 'enforce', source: 'config' }, 'the e2e daemon enforces (mode: enforce in its config)');
     observed.vcpus = { busyCpuCores: busy.cpuCores, domstats: st, guest: rep, audit: rows.map((x) => ({ actor: x.actor, before: x.before, after: x.after, result: x.result })), repartitionMs: Date.now() - t1 };
   });
 

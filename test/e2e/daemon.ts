@@ -196,6 +196,8 @@ export class Virtzoned {
  */
 export function e2eConfig(dir: string, over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
+    // the e2e exercises what the daemon does to real guests: enforce (the default is observe)
+    mode: 'enforce',
     libvirt: { uri: 'qemu:///system', keepaliveIntervalSeconds: 2, keepaliveCount: 2, reconnectInitialMs: 200, reconnectMaxMs: 2000 },
     store: { path: join(dir, 'virtzone.db') },
     collect: { intervalSeconds: 2 },

@@ -9,8 +9,9 @@ import type { Config } from '../../core/config/schema.js';
 import type { LoadPrediction, ZoneState } from '../../core/model/types.js';
 import { partitionOf } from '../../core/model/types.js';
 import { AuditLog } from '../../core/store/audit.js';
+import { ModeControl } from '../../partitioner/mode/mode-control.js';
 import { openDatabase } from '../../core/store/open.js';
-import type { RouterDeps } from '../../router/deps.js';
+import type { ModeAnswer, RouterDeps } from '../../router/deps.js';
 import { mulberry32 } from '../../router/overflow/rng.js';
 import { buildServer, listenApi, type ApiListeners, type VirtzoneServer } from '../../router/server.js';
 
@@ -79,6 +80,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const predictions: LoadPrediction[] = [];
   const clock = opts.clock ?? { now: Date.parse('2025-01-06T12:00:00Z') };
   let trainedAt: number | null = null;
+  // the daemon's own mode control over this harness's audit table; no class evidence here
+  const modeControl = new ModeControl(audit, config.mode, () => clock.now / 1000);
+  const modeAnswer = (changed?: boolean): ModeAnswer => {
+    const r = modeControl.view();
+    return { mode: r.mode, source: r.source, configMode: r.configMode, by: r.by, since: r.at, ...(changed === undefined ? {} : { changed }), classes: [], wouldDo: null };
+  };
   const deps: RouterDeps = {
     config,
     db,
@@ -99,6 +106,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       trainStatus: async () => ({ state: trainedAt === null ? 'idle' : 'done' }),
     },
     history: async () => [],
+    mode: {
+      view: async () => modeAnswer(),
+      set: async (mode, by, reason) => modeAnswer(modeControl.setByAdmin(mode, by, reason)),
+    },
     host: opts.host,
     audit,
     onDomainTagged: opts.onDomainTagged,

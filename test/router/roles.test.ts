@@ -34,6 +34,8 @@ const NEEDS: Record<string, Role> = {
   'POST /v1/repartition': 'admin',
   'POST /v1/train': 'admin',
   'GET /v1/train': 'read',
+  'GET /v1/mode': 'read',
+  'POST /v1/mode': 'admin',
   'GET /v1/vms/:name/history': 'read',
   'GET /v1/series/:series/history': 'read',
   'GET /healthz': 'read',
@@ -90,6 +92,8 @@ t.test('every role against every endpoint', async (t) => {
         return { method, path: '/v1/vms/gold-web-01/history' };
       case 'GET /v1/series/:series/history':
         return { method, path: '/v1/series/class:gold/history' };
+      case 'POST /v1/mode':
+        return { method, path: '/v1/mode', body: { mode: 'observe', reason: `roles test as ${role}` } };
       case 'POST /v1/repartition':
       case 'POST /v1/train':
       case 'POST /v1/reconcile':
