@@ -32,3 +32,8 @@ export { zoneRows, planDiff, registerZoneGauges, zoneCondition, type ZoneRow, ty
 export { runSystemctl } from './cgroups/partitions.js';
 export { type ZoneDiffRow } from './views/zone-view.js';
 export { USE_RATIO_MAX, USE_RATIO_MIN } from './zones/zone-states.js';
+export { ModeControl, MODE_AUDIT_ACTION } from './mode/mode-control.js';
+export { classReadiness, type ClassEvidence, type ClassReadiness } from './mode/readiness.js';
+export { ZoneEnforcement } from './mode/zone-enforcement.js';
+export { type Mode, type ModeRecord } from './mode/mode.js';
+export { type ObservedTick } from './autoscaler/routine.js';

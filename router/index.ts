@@ -38,7 +38,7 @@ export { AppProfileCache, type AppUseSource } from './placement/app-profile-cach
 
 // the HTTP API the daemon serves
 export { buildServer, listenApi, type ApiListeners, type VirtzoneServer } from './server.js';
-export type { RouterDeps } from './deps.js';
+export type { ModeAnswer, ModeProvider, RouterDeps } from './deps.js';
 export { ProblemError } from './problem.js';
 export { AccessControl, loadCredentials, type Caller } from './access/access.js';
 export { TokenFileError, tokenSha256 } from './access/tokens-file.js';

@@ -70,13 +70,13 @@ export function removeSocket(path: string): void {
   }
 }
 
-/** 'host:port' or '[::1]:port' -> listen options. */
-function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(\[::1\]|[^:]+):(\d{1,5})$/.exec(listen);
-  if (!m) throw new ListenError(`api.listen ${JSON.stringify(listen)}: expected HOST:PORT`);
+/** 'host:port' or '[ipv6]:port' -> listen options; `key` names the config key in errors. */
+function parseListen(listen: string, key: string): { host: string; port: number } {
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(listen);
+  if (!m) throw new ListenError(`${key} ${JSON.stringify(listen)}: expected HOST:PORT`);
   const port = Number(m[2]);
-  if (port > 65535) throw new ListenError(`api.listen ${JSON.stringify(listen)}: port out of range`);
-  return { host: m[1] === '[::1]' ? '::1' : m[1], port };
+  if (port > 65535) throw new ListenError(`${key} ${JSON.stringify(listen)}: port out of range`);
+  return { host: m[1].startsWith('[') ? m[1].slice(1, -1) : m[1], port };
 }
 
 /** How long a client may take and how many may be connected, per listener (config api.*). */
@@ -113,8 +113,8 @@ export function createTcpServer(handler: (req: any, res: any) => void, tcpSocket
   return server;
 }
 
-export function listenTcp(server: Server, listen: string): Promise<{ host: string; port: number }> {
-  const { host, port } = parseListen(listen);
+export function listenTcp(server: Server, listen: string, key = 'api.listen'): Promise<{ host: string; port: number }> {
+  const { host, port } = parseListen(listen, key);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {

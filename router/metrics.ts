@@ -1,10 +1,22 @@
 // Prometheus metrics on a per-server Registry (never the global one, so two servers in
-// one process — tests — do not collide): request counts and latency per route,
-// placement decisions by zone and outcome, and zone sizes read from the zone provider
-// at scrape time (refreshZones).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// one process — tests — do not collide), named by Prometheus conventions: base units
+// (seconds, bytes, cores), `_total` on counters, one unit per family. The router feeds
+// request counts and latency per route and placement decisions by zone and outcome; the
+// zone families are read from the zone provider at scrape time (refreshZones); the
+// daemon adds the families it has the data for (addDaemonSources). The files under
+// metrics/ hold each group of families and the optional listener.
+import { Counter, Histogram, Registry } from 'prom-client';
 import type { ZoneState } from '../core/model/types.js';
-import type { Resources } from './overflow/policy.js';
+import type { ConnectionLimits } from './listen.js';
+import type { ZoneTotals } from './reservations/store.js';
+import { registerBuildInfo } from './metrics/build-info.js';
+import { registerDaemonMetrics, type DaemonMetricSources } from './metrics/daemon-metrics.js';
+import { registerDefaultMetrics } from './metrics/default-metrics.js';
+import { listenMetrics, type MetricsListener } from './metrics/listener.js';
+import { registerZoneMetrics } from './metrics/zone-metrics.js';
+
+export type { DaemonMetricSources, MetricsVm } from './metrics/daemon-metrics.js';
+export type { MetricsListener } from './metrics/listener.js';
 
 export interface RouterMetrics {
   registry: Registry;
@@ -12,15 +24,22 @@ export interface RouterMetrics {
   decision(zone: string, outcome: string): void;
   /** reads the zone provider into the zone gauges; call right before serializing */
   refreshZones(): Promise<void>;
+  /** the exposition text: the zones refreshed, then every family */
+  render(): Promise<string>;
+  /** registers the families the daemon feeds (forecasts, model, libvirt, collector, actions, VMs); once */
+  addDaemonSources(sources: DaemonMetricSources): void;
+  /** serves GET /metrics alone, without a token, on HOST:PORT (config metrics.listen) */
+  listen(listen: string, limits: ConnectionLimits): Promise<MetricsListener>;
 }
 
 export function createMetrics(opts: {
   zones: () => Promise<ZoneState[]>;
-  reserved: () => Map<string, { reserved: Resources }>;
+  reserved: () => Map<string, ZoneTotals>;
   defaultMetrics?: boolean;
 }): RouterMetrics {
   const registry = new Registry();
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'virtzoned_' });
+  if (opts.defaultMetrics !== false) registerDefaultMetrics(registry);
+  registerBuildInfo(registry);
   const requests = new Counter({
     name: 'virtzone_http_requests_total',
     help: 'HTTP requests by method, route and status',
@@ -40,22 +59,9 @@ export function createMetrics(opts: {
     labelNames: ['zone', 'outcome'] as const,
     registers: [registry],
   });
-  // zone sizes: one gauge family per quantity, labelled by zone and resource
-  const families = ['allocation', 'provisioned', 'used', 'reserved'] as const;
-  const gauges = Object.fromEntries(
-    families.map((f) => [
-      f,
-      new Gauge({
-        name: `virtzone_zone_${f}`,
-        help: `zone ${f} by resource (cpu in cores, memory in MiB)`,
-        labelNames: ['zone', 'resource'] as const,
-        registers: [registry],
-      }),
-    ]),
-  ) as Record<(typeof families)[number], Gauge<'zone' | 'resource'>>;
-  const vmCount = new Gauge({ name: 'virtzone_zone_vms', help: 'member VMs per zone', labelNames: ['zone'] as const, registers: [registry] });
-  const zoneCount = new Gauge({ name: 'virtzone_zones', help: 'zones reported by the zone monitor', registers: [registry] });
-  return {
+  const fillZones = registerZoneMetrics(registry);
+  let daemonSources = false;
+  const metrics: RouterMetrics = {
     registry,
     observeRequest(method, route, status, seconds) {
       requests.inc({ method, route, status: String(status) });
@@ -67,22 +73,20 @@ export function createMetrics(opts: {
     // Not a collect() callback: the registry gathers metrics concurrently, so one
     // gauge's async collect could not fill the others in time.
     async refreshZones() {
-      const zones = await opts.zones();
-      const reserved = opts.reserved();
-      for (const g of Object.values(gauges)) g.reset();
-      vmCount.reset();
-      for (const z of zones) {
-        const set = (f: (typeof families)[number], r: Resources) => {
-          gauges[f].set({ zone: z.name, resource: 'cpu' }, r.cpuCores);
-          gauges[f].set({ zone: z.name, resource: 'memory' }, r.memoryMiB);
-        };
-        set('allocation', z.allocation);
-        set('provisioned', z.provisioned);
-        set('used', z.used);
-        set('reserved', reserved.get(z.name)?.reserved ?? { cpuCores: 0, memoryMiB: 0 });
-        vmCount.set({ zone: z.name }, z.vms.length);
-      }
-      zoneCount.set(zones.length);
+      fillZones(await opts.zones(), opts.reserved());
+    },
+    async render() {
+      await metrics.refreshZones();
+      return registry.metrics();
+    },
+    addDaemonSources(sources) {
+      if (daemonSources) throw new Error('metrics: the daemon sources are already registered');
+      daemonSources = true;
+      registerDaemonMetrics(registry, sources);
+    },
+    listen(listen, limits) {
+      return listenMetrics({ contentType: registry.contentType, render: () => metrics.render() }, listen, limits);
     },
   };
+  return metrics;
 }

@@ -10,6 +10,7 @@ DEB_PACKAGES=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 busybox-static cpio            # real libvirtd + QEMU guests (e2e)
   systemd strace                                 # systemd-analyze and the syscall census of the unit tests
+  prometheus                                     # promtool: the metrics and alert-rule tests
 )
 
 missing=()
@@ -22,6 +23,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# Only promtool is wanted from the prometheus package: its server must not run here.
+if command -v systemctl >/dev/null && systemctl is-enabled prometheus >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO systemctl stop prometheus >/dev/null 2>&1 || true
+  $SUDO systemctl disable prometheus >/dev/null 2>&1 || true
 fi
 
 # npm dependencies: reinstall only when package-lock.json changed since the last install.

@@ -318,6 +318,19 @@ export const ConfigSchema = Type.Object(
         examples: [{ default: { vcpus: 64, memoryMiB: 131072, reservations: 50 }, tenants: { acme: { vcpus: 256 } } }],
       },
     ),
+    metrics: Type.Object(
+      {
+        listen: Type.Optional(
+          Type.String({
+            pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):\\d{1,5}$',
+            description:
+              'also serve GET /metrics, and nothing else, on this HOST:PORT without a token, for a central Prometheus (any other path answers 404); unset: /metrics is only on the API. Read at start',
+            examples: ['127.0.0.1:9469'],
+          }),
+        ),
+      },
+      { additionalProperties: false, default: {}, description: 'Prometheus metrics (always on the API\'s GET /metrics)' },
+    ),
     log: Type.Object(
       {
         level: Type.Union(

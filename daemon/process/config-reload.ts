@@ -23,6 +23,7 @@ const RESTART_ONLY_KEYS: readonly string[] = [
   'api.socketGroup',
   'api.listen',
   'api.bodyLimitBytes',
+  'metrics.listen',
 ];
 
 export interface ConfigReloaderOptions {

@@ -14,13 +14,11 @@ import { withDeadline } from '../../core/host/deadline.js';
 import type { HostAdapter } from '../../core/host/types.js';
 import type { OpenHostOptions } from '../../core/host/libvirt-host.js';
 import { Collector, CollectorRoutine } from '../../collector/index.js';
-import { allocationsOf, applyPlan, capacityOf, checkFloors, detectCgroupSystem, ensureZonePartitions, FloorsExceedCapacityError, Inventory, limitsForZones, partition, planDiff, runSystemctl, ZoneAutoscaler, ZonePartitions, type InventoryVm, type LatestUse, type Plan, type Resources } from '../../partitioner/index.js';
+import { ModeControl, ZoneEnforcement, allocationsOf, applyPlan, capacityOf, checkFloors, detectCgroupSystem, ensureZonePartitions, FloorsExceedCapacityError, Inventory, limitsForZones, partition, planDiff, runSystemctl, ZoneAutoscaler, ZonePartitions, type InventoryVm, type LatestUse, type Plan, type Resources } from '../../partitioner/index.js';
 import { AppProfileCache, buildServer, listenApi, ProblemError, type ApiListeners, type VirtzoneServer } from '../../router/index.js';
 import type { PredictionService } from '../../forecaster/index.js';
 import { createPredictionService } from './prediction-service.js';
 import { modeService } from './mode-service.js';
-import { ModeControl } from '../../partitioner/mode/mode-control.js';
-import { ZoneEnforcement } from '../../partitioner/mode/zone-enforcement.js';
 import { ROLLUP_SECONDS, type ZoneState } from '../../core/model/types.js';
 import { readAppUseBuckets } from '../../core/store/app-use-reader.js';
 import { realTimer, startTicker, type Ticker } from '../../core/ticker.js';
@@ -61,6 +59,10 @@ export class Daemon {
   private autoscaler: ZoneAutoscaler | null = null;
   private server: VirtzoneServer | null = null;
   private listeners: ApiListeners | null = null;
+  /** the optional metrics listener (config metrics.listen) */
+  private metricsListener: { close(): Promise<void> } | null = null;
+  /** when a collector tick last succeeded, unix seconds (virtzone_collector_last_success_timestamp_seconds) */
+  private collectorOkAt: number | null = null;
   private refreshTicker: Ticker | null = null;
   private reconcileTicker: Ticker | null = null;
   private readonly appProfiles: AppProfileCache;
@@ -99,7 +101,10 @@ export class Daemon {
       intervalSeconds: collect.intervalSeconds,
       store: this.store,
       log: clog,
-      onTick: () => this.writeHealth.ok(),
+      onTick: () => {
+        this.writeHealth.ok();
+        this.collectorOkAt = Date.now() / 1000;
+      },
       onError: (err) => {
         if (this.writeHealth.failed(err)) this.log.error({ err: (err as Error).message, db: store.path }, 'the database cannot be written (disk full?); serving reads, collecting again once it can');
       },
@@ -167,9 +172,31 @@ export class Daemon {
       },
       logger: this.log.child({ component: 'api' }),
     });
+    const startedAt = Date.now() / 1000;
+    this.server.context.metrics.addDaemonSources({
+      predictions: () => this.predictions.all(),
+      rollups: (series, since, until) => this.store.readRollups(series, since, until).filter((r) => r.ts < until),
+      modelAgeSeconds: () => this.predictions.modelAgeSeconds(),
+      trainStatus: () => this.predictions.trainStatus(),
+      libvirtUp: () => this.host.isAlive(),
+      libvirtLastSuccessAgeSeconds: () => this.supervisor.lastSuccessAgeSeconds(),
+      collectorLastSuccessSeconds: () => this.collectorOkAt,
+      auditResults: (actor) => this.audit.countByResult({ actor, since: startedAt }),
+      vms: () => this.vmViews().map((vm) => ({ name: vm.name, zone: vm.zone, tenant: vm.tenant, app: vm.app })),
+    });
     // creations a stop cut off are settled before any request (or its retry) arrives
     await this.reconcile('start');
     this.listeners = await listenApi(this.server, this.config.api);
+    if (this.config.metrics.listen !== undefined) {
+      try {
+        const listener = await this.server.context.metrics.listen(this.config.metrics.listen, this.config.api);
+        this.metricsListener = listener;
+        this.log.info({ metrics: listener.address }, 'metrics listening');
+      } catch (err) {
+        await this.listeners.close();
+        throw err;
+      }
+    }
     const reconcileSeconds = this.config.provisioning.reconcileIntervalSeconds;
     if (reconcileSeconds > 0) {
       this.reconcileTicker = startTicker({
@@ -214,6 +241,7 @@ export class Daemon {
     this.stopping = true;
     await this.refreshTicker?.stop();
     await this.reconcileTicker?.stop();
+    await this.metricsListener?.close();
     await this.listeners?.close().catch((err) => this.log.warn({ err }, 'closing the API'));
     await this.collectorRoutine.stop();
     await this.autoscaler?.stop();

@@ -4,10 +4,8 @@
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/store.js';
 import type { PredictionService } from '../../forecaster/index.js';
-import { classReadiness } from '../../partitioner/mode/readiness.js';
-import type { ModeControl } from '../../partitioner/mode/mode-control.js';
-import type { ObservedTick } from '../../partitioner/autoscaler/routine.js';
-import type { Mode, ModeAnswer, ModeProvider } from '../../router/deps.js';
+import { classReadiness, type Mode, type ModeControl, type ObservedTick } from '../../partitioner/index.js';
+import type { ModeAnswer, ModeProvider } from '../../router/index.js';
 
 export interface ModeServiceDeps {
   control: ModeControl;

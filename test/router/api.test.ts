@@ -215,8 +215,9 @@ t.test('reads, actions, health, metrics, OpenAPI', async (t) => {
   t.match(metrics.text, /virtzone_http_request_duration_seconds_count\{method="GET",route="\/v1\/zones"\} 1/);
   t.match(metrics.text, /virtzone_placement_decisions_total\{zone="gold",outcome="placed"\} 1/);
   t.match(metrics.text, /virtzone_placement_decisions_total\{zone="gold",outcome="rejected"\} 1/);
-  t.match(metrics.text, /virtzone_zone_allocation\{zone="gold",resource="cpu"\} 8/);
-  t.match(metrics.text, /virtzone_zone_reserved\{zone="gold",resource="memory"\} 2048/);
+  t.match(metrics.text, /virtzone_zone_cpu_cores\{zone="gold",kind="allocation"\} 8\n/);
+  t.match(metrics.text, /virtzone_zone_memory_bytes\{zone="gold",kind="reserved"\} 2147483648\n/, '2048 MiB, in bytes');
+  t.match(metrics.text, /virtzone_reservations_active\{zone="gold"\} 1\n/);
   t.match(metrics.text, /virtzone_zone_vms\{zone="gold"\} 1/);
 
   const doc = (await call(s, 'GET', '/v1/openapi.json')).json;
