@@ -6,6 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from './output.js';
 import { registerVms } from './commands/vms.js';
+import { registerVm } from './commands/vm.js';
+import { registerAudit } from './commands/audit.js';
 import { registerHistory } from './commands/history.js';
 import { registerImportTrace } from './commands/import-trace.js';
 import { registerStatus } from './commands/status.js';
@@ -32,6 +34,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerZones(program);
   registerVms(program);
+  registerVm(program);
   registerHistory(program);
   registerForecast(program);
   registerPlace(program);
@@ -40,6 +43,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerApply(program);
   registerMode(program);
+  registerAudit(program);
   registerTrain(program);
   registerImportTrace(program);
   registerBacktest(program);

@@ -19,6 +19,7 @@ import { overflowPolicy } from './overflow/policy.js';
 import { randomlySeededRng } from './overflow/rng.js';
 import { PlacementService } from './placement/service.js';
 import { actionRoutes } from './plugins/actions.js';
+import { auditRoutes } from './plugins/audit.js';
 import { healthRoutes } from './plugins/health.js';
 import { historyRoutes } from './plugins/history.js';
 import { metaRoutes } from './plugins/meta.js';
@@ -26,6 +27,7 @@ import { placementRoutes } from './plugins/placements.js';
 import { provisioningRoutes } from './plugins/provisioning.js';
 import { modeRoutes } from './plugins/mode.js';
 import { readRoutes } from './plugins/reads.js';
+import { vmInfoRoutes } from './plugins/vm-info.js';
 import { zoneRoutes } from './plugins/zones.js';
 import { ProblemError, problemBody } from './problem.js';
 import { ReservationStore } from './reservations/store.js';
@@ -181,6 +183,8 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
   await app.register(actionRoutes, context);
   await app.register(modeRoutes, context);
   await app.register(historyRoutes, context);
+  await app.register(vmInfoRoutes, context);
+  await app.register(auditRoutes, context);
   await app.register(healthRoutes, context);
   await app.register(metaRoutes, context);
 

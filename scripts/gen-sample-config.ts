@@ -93,7 +93,7 @@ function flow(value: unknown): string {
   return yamlStringify(value, { collectionStyle: 'flow' }).trimEnd();
 }
 
-function typeText(s: SchemaNode): string {
+export function typeText(s: SchemaNode): string {
   if (s.anyOf) return `one of ${s.anyOf.map((a) => scalar(a.const)).join(' | ')}`;
   const parts: string[] = [s.type ?? 'value'];
   const lo = s.minimum !== undefined ? { v: s.minimum, incl: true } : s.exclusiveMinimum !== undefined ? { v: s.exclusiveMinimum, incl: false } : undefined;
@@ -110,7 +110,7 @@ function typeText(s: SchemaNode): string {
 }
 
 /** A default as the prose shows it: YAML flow style, strings with spaces in quotes. */
-function shown(value: unknown): string {
+export function shown(value: unknown): string {
   if (typeof value === 'string' && /\s/.test(value)) return JSON.stringify(value);
   return flow(value);
 }

@@ -11,6 +11,7 @@ DEB_PACKAGES=(
   qemu-system-x86 busybox-static cpio            # real libvirtd + QEMU guests (e2e)
   systemd strace                                 # systemd-analyze and the syscall census of the unit tests
   prometheus                                     # promtool: the metrics and alert-rule tests
+  zsh fish groff man-db                          # the completion and man-page tests
 )
 
 missing=()

@@ -224,8 +224,8 @@ if (!existsSync(ADDON)) {
     t.same(complete('virtzone', 'forecast', '--resource', ''), ['cpu', 'memory', 'both']);
     t.ok(complete('virtzone', 'place', '--').includes('--idempotency-key'));
     t.ok(complete('virtzone', 'vms', '--w').includes('--watch'));
-    t.same(complete('virtzone', 'completion', ''), ['bash']);
-    const bad = await virtzone(['completion', 'fish']);
+    t.same(complete('virtzone', 'completion', ''), ['bash', 'zsh', 'fish']);
+    const bad = await virtzone(['completion', 'tcsh']);
     t.equal(bad.code, 2);
   });
 

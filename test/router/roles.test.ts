@@ -38,6 +38,8 @@ const NEEDS: Record<string, Role> = {
   'POST /v1/mode': 'admin',
   'GET /v1/vms/:name/history': 'read',
   'GET /v1/series/:series/history': 'read',
+  'GET /v1/vms/:name': 'read',
+  'GET /v1/audit': 'read',
   'GET /healthz': 'read',
   'GET /metrics': 'read',
   'GET /v1/openapi.json': 'read',
@@ -92,6 +94,8 @@ t.test('every role against every endpoint', async (t) => {
         return { method, path: '/v1/vms/gold-web-01/history' };
       case 'GET /v1/series/:series/history':
         return { method, path: '/v1/series/class:gold/history' };
+      case 'GET /v1/vms/:name':
+        return { method, path: '/v1/vms/gold-web-01' };
       case 'POST /v1/mode':
         return { method, path: '/v1/mode', body: { mode: 'observe', reason: `roles test as ${role}` } };
       case 'POST /v1/repartition':
