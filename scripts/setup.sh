@@ -12,6 +12,7 @@ DEB_PACKAGES=(
   systemd strace                                 # systemd-analyze and the syscall census of the unit tests
   prometheus                                     # promtool: the metrics and alert-rule tests
   zsh fish groff man-db                          # the completion and man-page tests
+  polkitd dbus-daemon                            # the polkit rule test (a real polkitd on a private bus)
 )
 
 missing=()

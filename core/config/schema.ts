@@ -195,7 +195,7 @@ export const ConfigSchema = Type.Object(
         manageCgroups: Type.Boolean({ default: true, description: 'create the zones\' resource partitions and set zone-level limits' }),
         cgroupRoot: Type.String({ minLength: 1, default: '/sys/fs/cgroup', description: 'where the cgroup hierarchies are mounted' }),
         layout: Type.Union([Type.Literal('auto'), Type.Literal('cgroupfs'), Type.Literal('systemd')], { default: 'auto', description: 'how libvirt names partitions: cgroupfs = <name>.partition dirs, systemd = machine-<name>.slice units' }),
-        systemdUnitDir: Type.String({ minLength: 1, default: '/run/systemd/system', description: 'where slice units are written on systemd hosts' }),
+        systemdUnitDir: Type.String({ minLength: 1, default: '/run/systemd/system', description: 'no longer used: zone slices need no unit file (systemctl start and set-property); kept so that existing configs load' }),
         vmOverheadMiB: NonNegative('per-VM QEMU overhead added to a zone memory limit', 256),
         cpuLimit: Type.Union([Type.Literal('shares'), Type.Literal('quota')], {
           default: 'shares',

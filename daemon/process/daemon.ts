@@ -286,10 +286,7 @@ export class Daemon {
     const z = this.config.zones;
     if (!z.manageCgroups) return;
     try {
-      this.partitions = new ZonePartitions(detectCgroupSystem(z.cgroupRoot, { layout: z.layout }), {
-        unitDir: z.systemdUnitDir,
-        run: runSystemctl,
-      });
+      this.partitions = new ZonePartitions(detectCgroupSystem(z.cgroupRoot, { layout: z.layout }), { run: runSystemctl });
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'zone partitions are not managed: no usable cgroup hierarchy');
       this.zoneEnforcement.cannotManage(`no usable cgroup hierarchy: ${(err as Error).message}`);

@@ -167,23 +167,3 @@ export function sliceProperties(l: ZoneLimits): Record<string, string> {
     MemoryMax: l.memoryLimitBytes === null ? 'infinity' : String(l.memoryLimitBytes),
   };
 }
-
-/** The slice unit virtzone installs for a zone on a systemd host. */
-export function sliceUnitText(zone: string, partition: string, l: ZoneLimits): string {
-  const props = sliceProperties(l);
-  const parent = systemdSliceName('/' + componentsOf(partition).slice(0, -1).join('/'));
-  return [
-    '# Written by virtzoned: the resource partition of zone ' + zone + ' (' + partition + ').',
-    '[Unit]',
-    `Description=virtzone zone ${zone}`,
-    'Before=slices.target',
-    `Wants=${parent}`,
-    `After=${parent}`,
-    '',
-    '[Slice]',
-    ...Object.entries(props)
-      .filter(([, v]) => v !== '')
-      .map(([k, v]) => `${k}=${v}`),
-    '',
-  ].join('\n');
-}

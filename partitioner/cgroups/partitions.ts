@@ -12,7 +12,6 @@ import {
   cgroupfsPartitionPath,
   limitWrites,
   sliceProperties,
-  sliceUnitText,
   systemdSliceName,
   systemdSlicePath,
   type ZoneLimits,
@@ -108,8 +107,8 @@ export interface PartitionReport {
   written: Record<string, string>;
   /** problems that did not stop the rest (e.g. a controller that could not be enabled) */
   warnings: string[];
-  /** systemd hosts: the slice unit and the commands run */
-  unit?: { path: string; name: string };
+  /** systemd hosts: the slice and the commands run */
+  unit?: { name: string };
   commands?: string[][];
 }
 
@@ -120,8 +119,6 @@ export const runSystemctl: CommandRunner = async (cmd, args) => {
 };
 
 export interface ZonePartitionsOptions {
-  /** systemd hosts: where slice units go (default /run/systemd/system) */
-  unitDir?: string;
   /** systemd hosts: runs systemctl; omitted = write the unit only and report the commands */
   run?: CommandRunner;
 }
@@ -272,20 +269,20 @@ export class ZonePartitions {
     }
   }
 
-  private async ensureSlice(zone: string, limits: ZoneLimits, report: PartitionReport, install: boolean): Promise<void> {
-    const partition = partitionOf(zone);
-    const name = systemdSliceName(partition);
-    const unitDir = this.opts.unitDir ?? '/run/systemd/system';
-    const path = join(unitDir, name);
-    report.unit = { path, name };
+  /**
+   * A zone on a systemd host is a slice the daemon asks systemd for: `systemctl start`
+   * (a slice unit needs no unit file — systemd loads slices without a fragment), then
+   * `systemctl set-property --runtime` for its limits (systemd writes the drop-in itself
+   * and changes a live slice without restarting it: restarting would stop every VM scope
+   * in it). No file is written and no daemon-reload is needed, so the unprivileged
+   * daemon needs only polkit's leave to manage machine-virtzone-*.slice
+   * (systemd/50-virtzone.rules).
+   */
+  private async ensureSlice(zone: string, limits: ZoneLimits, report: PartitionReport, create: boolean): Promise<void> {
+    const name = systemdSliceName(partitionOf(zone));
+    report.unit = { name };
     report.commands = [];
-    if (install) {
-      mkdirSync(unitDir, { recursive: true });
-      this.write(path, sliceUnitText(zone, partition, limits), report);
-      report.commands.push(['systemctl', 'daemon-reload'], ['systemctl', 'start', name]);
-    }
-    // set-property changes a live slice without restarting it (restarting a slice
-    // would stop every VM scope in it).
+    if (create) report.commands.push(['systemctl', 'start', name]);
     const props = Object.entries(sliceProperties(limits)).map(([k, v]) => `${k}=${v}`);
     report.commands.push(['systemctl', 'set-property', '--runtime', name, ...props]);
     if (this.opts.run) {
@@ -298,4 +295,5 @@ export class ZonePartitions {
       }
     }
   }
+
 }

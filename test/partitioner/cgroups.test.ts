@@ -7,7 +7,6 @@ import {
   escapePartitionComponent,
   limitWrites,
   sharesToWeight,
-  sliceUnitText,
   systemdEscape,
   systemdSliceName,
   systemdSlicePath,
@@ -37,9 +36,6 @@ t.test('partition path -> systemd slice, as libvirt names it with machined', asy
   t.equal(systemdSliceName('/machine'), 'machine.slice');
   t.equal(systemdSlicePath('/machine/virtzone-gold'), '/machine.slice/machine-virtzone\\x2dgold.slice');
   t.equal(systemdSliceName('/machine/engineering/testing'), 'machine-engineering-testing.slice', 'libvirt docs example');
-  const unit = sliceUnitText('gold', '/machine/virtzone-gold', zoneLimits({ allocation: { cpuCores: 4, memoryMiB: 8192 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 0 }));
-  t.match(unit, /\[Slice\]\nCPUQuota=400%\nCPUWeight=\d+\nMemoryMax=8589934592\n/);
-  t.match(unit, /Wants=machine\.slice/);
 });
 
 t.test('zone limits: CPU capped at the allocation, memory never below what the VMs hold', async (t) => {
@@ -179,19 +175,26 @@ t.test('cgroup v2 without systemd: one directory, controllers enabled down the t
   t.equal(parts.dirsOf('silver')[0], dir);
 });
 
-t.test('systemd hosts: a slice unit per zone, limits through set-property', async (t) => {
+t.test('systemd hosts: a slice per zone, started and limited through systemd; no unit file', async (t) => {
   const root = v2Tree();
-  const unitDir = mkdtempSync(join(tmpdir(), 'vz-units-'));
   const sys = detectCgroupSystem(root, { layout: 'systemd' });
   t.equal(sys.systemd, true);
-  const parts = new ZonePartitions(sys, { unitDir });
+  const ran: string[][] = [];
+  const parts = new ZonePartitions(sys, { run: async (cmd, args) => void ran.push([cmd, ...args]) });
   t.equal(parts.dirsOf('gold')[0], join(root, 'machine.slice', 'machine-virtzone\\x2dgold.slice'));
-  const r = await parts.ensure('gold', zoneLimits({ allocation: { cpuCores: 2, memoryMiB: 1024 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 0 }));
-  t.equal(r.unit?.name, 'machine-virtzone\\x2dgold.slice');
-  t.match(readFileSync(join(unitDir, 'machine-virtzone\\x2dgold.slice'), 'utf8'), /CPUQuota=200%/);
-  t.same(r.commands?.[0], ['systemctl', 'daemon-reload']);
-  t.same(r.commands?.[2]?.slice(0, 4), ['systemctl', 'set-property', '--runtime', 'machine-virtzone\\x2dgold.slice']);
+  const limits = zoneLimits({ allocation: { cpuCores: 2, memoryMiB: 1024 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 0 });
+  const r = await parts.ensure('gold', limits);
+  t.same(r.unit, { name: 'machine-virtzone\\x2dgold.slice' });
+  t.same(r.written, {}, 'no file written');
   t.same(r.created, [], 'no mkdir in a systemd-owned tree');
+  t.same(r.commands?.map((c) => c.slice(0, 4)), [
+    ['systemctl', 'start', 'machine-virtzone\\x2dgold.slice'],
+    ['systemctl', 'set-property', '--runtime', 'machine-virtzone\\x2dgold.slice'],
+  ], 'start, then set-property: no daemon-reload');
+  t.ok(r.commands![1].includes('CPUQuota=200%'));
+  t.same(ran, r.commands, 'what the report says is what ran');
+  const again = await parts.setLimits('gold', limits);
+  t.same(again.commands?.map((c) => c[1]), ['set-property'], 'a limit change is set-property only');
 });
 
 t.test('zones.cpuLimit shares: no CPU cap, weight in proportion to the allocation; memory stays hard', async (t) => {

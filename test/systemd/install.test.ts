@@ -5,7 +5,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import {
-  chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync,
+  chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -38,9 +38,11 @@ function makeSource(dir: string): string {
   }
   // the real unit, sample and sysusers file: those are what is under test
   mkdirSync(join(src, 'systemd'));
-  for (const f of ['virtzoned.service', 'virtzoned.example.yaml', 'virtzone.sysusers.conf']) {
+  for (const f of ['virtzoned.service', 'virtzoned.example.yaml', 'virtzone.sysusers.conf', '50-virtzone.rules']) {
     copyFileSync(join(REPO, 'systemd', f), join(src, 'systemd', f));
   }
+  mkdirSync(join(src, 'man'));
+  for (const f of ['virtzone.1', 'virtzoned.8', 'virtzoned.yaml.5']) copyFileSync(join(REPO, 'man', f), join(src, 'man', f));
   return src;
 }
 
@@ -128,10 +130,15 @@ t.test('install into a staging root, then uninstall (keeps config and state), th
   // an operator's own drop-in must survive uninstall
   writeFileSync(join(root, 'etc/systemd/system/virtzoned.service.d/20-local.conf'), '[Service]\nEnvironment=X=1\n');
 
+  const rule = join(root, 'etc/polkit-1/rules.d/50-virtzone.rules');
+  t.equal(readFileSync(rule, 'utf8'), readFileSync(join(REPO, 'systemd/50-virtzone.rules'), 'utf8'), 'the polkit rule is installed as shipped');
+  t.equal(statSync(rule).mode & 0o777, 0o644);
+  for (const page of ['man1/virtzone.1', 'man8/virtzoned.8', 'man5/virtzoned.yaml.5']) t.ok(existsSync(join(root, 'usr/share/man', page)), `man page ${page}`);
   const u = run(UNINSTALL, ['--root', root]);
   t.equal(u.code, 0, said('uninstall exits 0', u));
   for (const gone of ['opt/virtzone', 'usr/bin/virtzoned', 'usr/bin/virtzone', 'etc/systemd/system/virtzoned.service',
-    'etc/systemd/system/virtzoned.service.d/10-libvirt.conf', 'usr/lib/sysusers.d/virtzone.conf', 'etc/virtzone/virtzoned.example.yaml']) {
+    'etc/systemd/system/virtzoned.service.d/10-libvirt.conf', 'usr/lib/sysusers.d/virtzone.conf', 'etc/virtzone/virtzoned.example.yaml',
+    'etc/polkit-1/rules.d/50-virtzone.rules', 'usr/share/man/man1/virtzone.1', 'usr/share/man/man8/virtzoned.8', 'usr/share/man/man5/virtzoned.yaml.5']) {
     t.notOk(existsSync(join(root, gone)) || isLink(join(root, gone)), `removed ${gone}`);
   }
   t.equal(readFileSync(config, 'utf8'), edited, 'uninstall keeps the config');
