@@ -20,7 +20,7 @@ import { seasonalScale } from './logic/scale.js';
 import { applyOffsets, calibrationOffsets, crossFittedRows, effectiveSampleSize, type CalibrationInput, type QuantileEstimator } from './logic/conformal.js';
 import { isSwitchedOff } from './logic/switched-off.js';
 import { selectAll, type SelectionCandidate } from './logic/selection.js';
-import { COMBINATIONS, averageRows, candidateTier, combinationName } from './logic/combine.js';
+import { COMBINATIONS, combineRows, candidateTier, combinationName } from './logic/combine.js';
 
 export const WINDOW_STEPS = 2016; // 7 days of 5-minute steps
 export const HORIZONS: readonly Horizon[] = ['5m', '30m', '24h'];
@@ -54,7 +54,7 @@ export interface BacktestOptions {
   estimator?: QuantileEstimator;
   /** forecast switched-off VMs at zero (default true); off reproduces the independent cross-check's setup */
   switchedOffRule?: boolean;
-  /** candidate combinations for selection (default COMBINATIONS: ets+lstm) */
+  /** candidate combinations for selection (default COMBINATIONS: ets+lstm, ets+peak_quantile, ets+lstm+peak_quantile) */
   combinations?: readonly (readonly string[])[];
 }
 
@@ -197,7 +197,7 @@ export async function runBacktest(all: readonly LoadSeries[], opts: BacktestOpti
         let c = memo.get(key);
         if (!c) {
           const of = idx.map((mi) => cal[mi][si][hi]);
-          c = { val: averageRows(of.map((x) => x.val)), test: averageRows(of.map((x) => x.test)), honest: averageRows(of.map((x) => x.honest)) };
+          c = { val: combineRows(of.map((x) => x.val), LEVELS), test: combineRows(of.map((x) => x.test), LEVELS), honest: combineRows(of.map((x) => x.honest), LEVELS) };
           memo.set(key, c);
         }
         return c;

@@ -7,6 +7,7 @@ export { HoltWinters } from './model/ets.js';
 export { type Forecaster } from './model/forecaster.js';
 export { LastWindow } from './model/last-window.js';
 export { LstmForecaster } from './model/lstm/lstm.js';
+export { PeakQuantile } from './model/peak-quantile.js';
 export { SeasonalNaive } from './model/seasonal-naive.js';
 export { predictAll, restoreModels } from './predict.js';
 export { ModelCheckpoints } from './checkpoint/checkpoint.js';

@@ -9,8 +9,9 @@ import { SeasonalNaive } from './model/seasonal-naive.js';
 import { LastWindow } from './model/last-window.js';
 import { HoltWinters } from './model/ets.js';
 import { LstmForecaster } from './model/lstm/lstm.js';
+import { PeakQuantile } from './model/peak-quantile.js';
 import { applyOffsets } from './logic/conformal.js';
-import { averageRows } from './logic/combine.js';
+import { combineRows } from './logic/combine.js';
 import { assemblePrediction } from './logic/prediction.js';
 import { confidenceFromHistory } from './logic/confidence.js';
 import { isSwitchedOff } from './logic/switched-off.js';
@@ -25,6 +26,7 @@ export async function restoreModels(states: readonly ModelState[]): Promise<Map<
   for (const st of states) {
     if (st.name === 'ets') out.set('ets', HoltWinters.fromState(st));
     else if (st.name === 'lstm') out.set('lstm', await LstmForecaster.fromState(st));
+    else if (st.name === 'peak_quantile') out.set('peak_quantile', PeakQuantile.fromState(st));
   }
   return out;
 }
@@ -85,7 +87,7 @@ export function predictAll(
       if (off) q = new Float64Array(k);
       else {
         const rows = parts.map((p) => applyOffsets(raw(p)![hi].subarray(0, k), hc.offsets[p] ?? new Array(k).fill(0)));
-        q = rows.length === 1 ? rows[0] : averageRows(rows);
+        q = rows.length === 1 ? rows[0] : combineRows(rows, LEVELS);
       }
       out.push(
         assemblePrediction({

@@ -11,12 +11,13 @@ import { SeasonalNaive } from './model/seasonal-naive.js';
 import { LastWindow } from './model/last-window.js';
 import { HoltWinters } from './model/ets.js';
 import { LstmForecaster, type LstmOptions } from './model/lstm/lstm.js';
+import { PeakQuantile } from './model/peak-quantile.js';
 import { calibrationOffsets, crossFittedRows, effectiveSampleSize, type CalibrationInput } from './logic/conformal.js';
 import { meanPinball } from './logic/pinball.js';
 import { seasonalScale, DAY_STEPS } from './logic/scale.js';
 import { isSwitchedOff } from './logic/switched-off.js';
 import { pooledPrior, selectModel, type SelectionCandidate, type SelectionPrior } from './logic/selection.js';
-import { COMBINATIONS, averageRows, candidateTier, combinationName } from './logic/combine.js';
+import { COMBINATIONS, combineRows, candidateTier, combinationName } from './logic/combine.js';
 import { knownSteps } from './logic/confidence.js';
 
 const TRAINED_FORMAT = 1;
@@ -123,7 +124,7 @@ function calibrateSeries(
       honest[m.name] = crossFittedRows(input);
     });
     const candidates = candidatesOf(models).map((c) => {
-      const rows = c.parts.length === 1 ? honest[c.parts[0]] : averageRows(c.parts.map((p) => honest[p]));
+      const rows = c.parts.length === 1 ? honest[c.parts[0]] : combineRows(c.parts.map((p) => honest[p]), LEVELS);
       return { name: c.name, baseline: c.baseline, tier: c.tier, valLoss: meanPinball(y, rows, LEVELS) / scale };
     });
     const usable = y.filter((v) => !Number.isNaN(v)).length;
@@ -143,7 +144,7 @@ export async function trainForecast(series: readonly LoadSeries[], opts: TrainOp
 
   const baselines: Forecaster[] = [new SeasonalNaive(), new LastWindow()];
   const ets = new HoltWinters();
-  const fitted: Forecaster[] = [...baselines, ets];
+  const fitted: Forecaster[] = [...baselines, ets, new PeakQuantile()];
   const fitOpts = { horizons: steps, signal: opts.signal, onProgress: (e: ProgressEvent) => progress(e) };
   progress({ model: 'all', phase: `fitting on ${full.length} series (${series.length - full.length} too short)`, done: 0, total: 1 });
   if (train.length > 0) {

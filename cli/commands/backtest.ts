@@ -14,6 +14,7 @@ import {
   loadBitbrainsSeries,
   loadStoreSeries,
   LstmForecaster,
+  PeakQuantile,
   runBacktest,
   SeasonalNaive,
   type BacktestResult,
@@ -123,7 +124,7 @@ export function registerBacktest(program: Command): void {
       }
       let models: Forecaster[];
       try {
-        models = [new SeasonalNaive(), new LastWindow(), new HoltWinters()];
+        models = [new SeasonalNaive(), new LastWindow(), new HoltWinters(), new PeakQuantile()];
         if (opts.lstm) models.push(new LstmForecaster({ ...(epochs !== undefined ? { epochs } : {}), country: opts.country }));
       } catch (err) {
         throw usageError(`--country: ${(err as Error).message.replace(/^forecast\.country: /, '')}`);

@@ -76,12 +76,22 @@ export function effectiveSampleSize(n: number, horizonSteps: number, originEvery
 }
 
 /**
- * Prior strength, in independent outcomes, of a model's own quantiles (a model trained
- * with a quantile loss over months of many series). With few independent outcomes in the
- * calibration window (24 h: ~6) the conformal shift is mostly noise of that one week, so
- * it is weighted nEff / (nEff + prior); with many (5 m: ~168) it applies almost fully.
+ * Prior strength of a model's own quantiles (a model trained with a quantile loss over
+ * months of many series), counted in exceedances: the shift of level tau is weighted
+ * e / (e + prior), where e = nEff x (1 - tau) is how many outcomes above the tau-quantile
+ * the calibration window is expected to hold. A week of 24 h peaks (nEff ~6) says
+ * something about the median (e = 3) but next to nothing about the 0.99 level
+ * (e = 0.06); a week of 5-minute peaks (nEff ~168) holds ~8 exceedances of the 0.95
+ * level, so its shift applies for the most part. The tails of a model that has seen
+ * months are not overwritten by one quiet (or one spiky) week.
  */
-export const OWN_QUANTILE_PRIOR = 10;
+export const OWN_QUANTILE_PRIOR = 4;
+
+/** The weight of the conformal shift of level tau for a model with quantiles of its own. */
+export function ownQuantileWeight(nEff: number, tau: number): number {
+  const e = nEff * (1 - tau);
+  return e / (e + OWN_QUANTILE_PRIOR);
+}
 
 export interface CalibrationInput {
   /** validation targets (NaN = not usable, e.g. switched off) */
@@ -103,8 +113,7 @@ export function calibrationOffsets(c: CalibrationInput): number[] {
   let n = 0;
   for (let i = 0; i < c.targets.length; i++) if (!Number.isNaN(c.targets[i])) n++;
   const nEff = effectiveSampleSize(n, c.horizonSteps, c.originEvery);
-  const w = nEff / (nEff + OWN_QUANTILE_PRIOR);
-  return offsets.map((o) => o * w);
+  return offsets.map((o, j) => o * ownQuantileWeight(nEff, c.levels[j]));
 }
 
 /**

@@ -6,7 +6,7 @@ import type { LoadSeries } from '../input/series.js';
 
 export const LEVELS: readonly number[] = QUANTILES;
 
-export type ModelName = 'seasonal_naive' | 'last_window' | 'ets' | 'lstm';
+export type ModelName = 'seasonal_naive' | 'last_window' | 'ets' | 'lstm' | 'peak_quantile';
 export const BASELINES: readonly ModelName[] = ['seasonal_naive', 'last_window', 'ets'];
 
 export interface FitOptions {

@@ -17,6 +17,7 @@ import { SeasonalNaive } from '../../forecaster/model/seasonal-naive.js';
 import { LastWindow } from '../../forecaster/model/last-window.js';
 import { HoltWinters } from '../../forecaster/model/ets.js';
 import { LstmForecaster } from '../../forecaster/model/lstm/lstm.js';
+import { PeakQuantile } from '../../forecaster/model/peak-quantile.js';
 import { trainForecast } from '../../forecaster/train.js';
 import { initTensorflow } from '../../forecaster/model/lstm/backend.js';
 import { hostSeries } from './forecast-host.js';
@@ -78,10 +79,9 @@ function goals(r: BacktestResult, seconds: number): string[] {
     const m = r.horizons[h];
     const best = Math.min(m.seasonal_naive.spl, m.last_window.spl, m.ets.spl);
     const ratio = m.selected.spl / best;
-    if (h === '24h') check(ratio <= 1, `24h selected spl ${f(m.selected.spl)} no worse than the best baseline ${f(best)} (ratio ${f(ratio, 3)})`);
-    else check(ratio <= 0.9, `${h} selected spl ${f(m.selected.spl)} <= 0.9 x best baseline ${f(best)} (ratio ${f(ratio, 3)})`);
+    check(ratio <= 0.85, `${h} selected spl ${f(m.selected.spl)} <= 0.85 x best baseline ${f(best)} (ratio ${f(ratio, 3)})`);
     const c = m.selected.coverage95;
-    check(c >= 0.92 && c <= 0.98, `${h} selected coverage95 ${f(c, 3)} in [0.92, 0.98]`);
+    check(c >= 0.93 && c <= 0.97, `${h} selected coverage95 ${f(c, 3)} in [0.93, 0.97]`);
   }
   const m30 = r.horizons['30m'];
   if (m30.lstm) check(m30.lstm.spl < Math.min(m30.seasonal_naive.spl, m30.last_window.spl, m30.ets.spl), `30m LSTM spl ${f(m30.lstm.spl)} beats every baseline`);
@@ -102,7 +102,7 @@ async function benchBacktest(): Promise<void> {
   const res = await measure(async () => {
     const series = await loadBitbrainsSeries(trace);
     return runBacktest(series, {
-      models: [new SeasonalNaive(), new LastWindow(), new HoltWinters(), new LstmForecaster({ epochs })],
+      models: [new SeasonalNaive(), new LastWindow(), new HoltWinters(), new PeakQuantile(), new LstmForecaster({ epochs })],
       onProgress: (p) => {
         if (p.stage !== 'fit' || p.fit?.phase === 'epoch') progress(p.fit?.phase === 'epoch' ? `lstm epoch ${p.fit.done}/${p.fit.total} loss ${f(p.fit.detail?.loss ?? NaN)}` : p.message);
       },

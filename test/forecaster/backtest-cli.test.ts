@@ -29,7 +29,7 @@ t.test('a quick run prints the protocol JSON', { skip: existsSync(TRACES) ? fals
   t.equal(out.series, 6);
   t.same(out.quantiles, [0.5, 0.9, 0.95, 0.99]);
   t.same(Object.keys(out.horizons), ['5m', '30m', '24h']);
-  t.same(Object.keys(out.horizons['30m']), ['seasonal_naive', 'last_window', 'ets', 'selected']);
+  t.same(Object.keys(out.horizons['30m']), ['seasonal_naive', 'last_window', 'ets', 'peak_quantile', 'selected']);
   for (const s of Object.values(out.horizons['30m']) as Array<{ spl: number; splMedian: number; coverage95: number }>) {
     t.ok(s.spl > 0 && s.splMedian > 0 && s.coverage95 > 0.5 && s.coverage95 <= 1);
   }

@@ -79,10 +79,15 @@ t.test("a model's own quantiles: the shift is weighted by the evidence", async (
   const base = { targets, preds, levels: LEVELS, horizonSteps: 288, originEvery: 12 };
   t.same(calibrationOffsets({ ...base, ownQuantiles: false }), [2, 2, 2, 2], 'point forecasts get the full conformal shift');
   const shrunk = calibrationOffsets({ ...base, ownQuantiles: true });
-  const w = 6 / (6 + OWN_QUANTILE_PRIOR);
-  t.ok(shrunk.every((o) => Math.abs(o - 2 * w) < 1e-12), `24 h: weighted by 6 / (6 + prior) = ${w.toFixed(3)}`);
+  LEVELS.forEach((tau, j) => {
+    const e = 6 * (1 - tau);
+    const w = e / (e + OWN_QUANTILE_PRIOR);
+    t.ok(Math.abs(shrunk[j] - 2 * w) < 1e-12, `24 h, level ${tau}: weighted by e / (e + prior) with e = 6 x (1 - tau) = ${e.toFixed(2)} expected exceedances`);
+  });
+  t.ok(shrunk[3] < 0.05 && shrunk[0] > 0.8, '24 h: the median moves, the 0.99 level hardly');
   const five = calibrationOffsets({ ...base, horizonSteps: 1, ownQuantiles: true });
-  t.ok(five[0] > 1.8, '5 min: 144 independent outcomes, nearly the full shift');
+  t.ok(five[0] > 1.8, '5 min: 144 independent outcomes, nearly the full shift at the median');
+  t.ok(five[3] < five[2] && five[2] < five[0], '5 min: the rarer the level, the less one week moves it');
 });
 
 t.test('cross-fitted validation rows are not calibrated on themselves', async (t) => {

@@ -37,7 +37,7 @@ t.test('train, checkpoint, restore, predict', async (t) => {
   t.equal(trained.series['vm:a|cpu'].mode, 'full');
   t.equal(trained.series['vm:young|cpu'].mode, 'short', 'three days: baselines only');
   t.ok(['seasonal_naive', 'last_window'].includes(trained.series['vm:young|cpu'].horizons['30m'].selected));
-  t.same(trained.models.map((m) => m.name).sort(), ['ets', 'last_window', 'lstm', 'seasonal_naive']);
+  t.same(trained.models.map((m) => m.name).sort(), ['ets', 'last_window', 'lstm', 'peak_quantile', 'seasonal_naive']);
   t.ok(Number.isFinite(trained.scores['30m'].lstm), 'validation scores per model');
   t.equal(trained.dataRange.from, START);
 
