@@ -19,6 +19,7 @@ import { E2E_DIR, consoleLogPath, readGuestConsole, waitFor } from './guest.js';
 import { e2eSkipReason, killLibvirtd, startLibvirtd, virsh } from './libvirtd.js';
 import { guestCreator, prepareHost, releaseHost } from './host.js';
 import { Virtzoned, e2eConfig, type ApiAnswer } from './daemon.js';
+import { replayHistory } from './history.js';
 import { BASE_IMAGE, E2E_POOL, prepareProvisioning, releaseProvisioning } from './provisioning.js';
 
 const run = promisify(execFile);
@@ -78,6 +79,16 @@ async function main(): Promise<void> {
     host: { reserve: { cpuCores: 0, memoryMiB: 2048 }, cpuOvercommit: 16 },
     templates,
   });
+  // a day and more of the guests' history, as the collector would have kept it: without
+  // it no VM is shrunk below its provisioned size, and (c) needs the victim's shrink step
+  await replayHistory(
+    dbPath,
+    [
+      { name: IDLE, cls: 'silver', cpuCores: 0.02, memoryMiB: 60 },
+      { name: VICTIM, cls: 'gold', cpuCores: 0.02, memoryMiB: 60 },
+    ],
+    26,
+  );
   let daemon = await Virtzoned.start({ dir, config });
   daemons.push(daemon);
 
