@@ -35,5 +35,5 @@ export { USE_RATIO_MAX, USE_RATIO_MIN } from './zones/zone-states.js';
 export { ModeControl, MODE_AUDIT_ACTION } from './mode/mode-control.js';
 export { classReadiness, type ClassEvidence, type ClassReadiness } from './mode/readiness.js';
 export { ZoneEnforcement } from './mode/zone-enforcement.js';
-export { type Mode, type ModeRecord } from './mode/mode.js';
+export { modeReportOf, type Mode, type ModeRecord } from './mode/mode.js';
 export { type ObservedTick } from './autoscaler/routine.js';

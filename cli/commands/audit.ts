@@ -6,22 +6,12 @@ import { parseTimeArg } from '../args.js';
 import { addConnectionOptions, DaemonClient, type ConnectionOptions } from '../client.js';
 import { fmtTime, isoTime, printJson, renderTable, usageError } from '../output.js';
 
-export const AUDIT_RESULTS = ['ok', 'failed', 'rolled_back', 'skipped'] as const;
+import { AUDIT_RESULTS, type AuditRow } from '../../core/store/audit.js';
+
 const LIMIT_MAX = 10_000;
 
-/** One row as GET /v1/audit answers (router/schemas/audit.ts AuditRowView). */
-export interface AuditRowReply {
-  id: number;
-  ts: number;
-  actor: string;
-  vm: string;
-  action: string;
-  reason: string;
-  before: unknown;
-  after: unknown;
-  result: (typeof AUDIT_RESULTS)[number];
-  error: string | null;
-}
+/** One row as GET /v1/audit answers (router/schemas/audit.ts AuditRowView): the table's row. */
+export type AuditRowReply = AuditRow;
 
 export interface AuditFilter {
   since?: number;

@@ -5,8 +5,8 @@
 import type { Database } from 'better-sqlite3';
 import { migrate, type Migration } from './migrate.js';
 
-export type AuditResult = 'ok' | 'failed' | 'rolled_back' | 'skipped';
-const AUDIT_RESULTS: readonly AuditResult[] = ['ok', 'failed', 'rolled_back', 'skipped'];
+export const AUDIT_RESULTS = ['ok', 'failed', 'rolled_back', 'skipped'] as const;
+export type AuditResult = (typeof AUDIT_RESULTS)[number];
 
 export interface AuditEntry {
   /** unix seconds (fractional allowed) */

@@ -4,7 +4,7 @@
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/store.js';
 import type { PredictionService } from '../../forecaster/index.js';
-import { classReadiness, type Mode, type ModeControl, type ObservedTick } from '../../partitioner/index.js';
+import { classReadiness, modeReportOf, type Mode, type ModeControl, type ObservedTick } from '../../partitioner/index.js';
 import type { ModeAnswer, ModeProvider } from '../../router/index.js';
 
 export interface ModeServiceDeps {
@@ -26,8 +26,7 @@ export function modeService(d: ModeServiceDeps): ModeProvider {
       const served = d.predictions.of(`class:${c.name}`).find((p) => p.horizon === horizon && p.resource === 'cpu');
       return classReadiness({ class: c.name, historySeconds: spans.get(`class:${c.name}`) ?? 0, model: served?.model ?? null, modelRunId: served ? runId : null }, config.partitioner.readyAfterDays);
     });
-    const r = d.control.view();
-    return { mode: r.mode, source: r.source, configMode: r.configMode, by: r.by, since: r.at, ...(changed === undefined ? {} : { changed }), classes, wouldDo: r.mode === 'observe' ? d.wouldDo() : null };
+    return modeReportOf(d.control.view(), classes, d.wouldDo(), changed);
   };
   return {
     view: async () => view(),

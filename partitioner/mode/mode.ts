@@ -50,6 +50,14 @@ export function modeAfterReload(current: ModeRecord, previousConfigMode: Mode, n
   return { mode: nextConfigMode, source: 'config', configMode: nextConfigMode, by: 'config', at: now };
 }
 
+/**
+ * What the mode routes answer: the record as an operator reads it, each class's
+ * readiness, and (in observe mode) what the auto-scaler's last tick would have done.
+ */
+export function modeReportOf<C, W>(r: ModeRecord, classes: C[], wouldDo: W | null, changed?: boolean) {
+  return { mode: r.mode, source: r.source, configMode: r.configMode, by: r.by, since: r.at, ...(changed === undefined ? {} : { changed }), classes, wouldDo: r.mode === 'observe' ? wouldDo : null };
+}
+
 /** The mode after an admin's call. */
 export function modeSetByAdmin(current: ModeRecord, mode: Mode, by: string, now: number): ModeRecord {
   if (current.mode === mode) return current;

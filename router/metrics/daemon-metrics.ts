@@ -4,7 +4,7 @@
 // scrapes, and a family whose source has nothing to say shows no sample.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Horizon, LoadPrediction, Rollup } from '../../core/model/types.js';
-import type { AuditResult } from '../../core/store/audit.js';
+import { AUDIT_RESULTS, type AuditResult } from '../../core/store/audit.js';
 import { actualPeak, forecastClasses, forecastSamples, lastTraining, peakWindowSeconds } from './forecast-samples.js';
 
 export interface MetricsVm {
@@ -48,7 +48,6 @@ function clear(gauge: Gauge): void {
 }
 
 const HORIZONS: readonly Horizon[] = ['5m', '30m', '24h'];
-const AUDIT_RESULTS: readonly AuditResult[] = ['ok', 'failed', 'rolled_back', 'skipped'];
 /** who writes the audit rows of each action counter: the auto-scaler, and plans applied by `virtzone apply` / POST /v1/repartition */
 const ACTORS = { autoscaler: ['autoscaler'], apply: ['apply', 'repartition'] } as const;
 

@@ -3,10 +3,9 @@
 // auditQueryOf turns them into an AuditQuery, refusing what the patterns cannot (a limit
 // out of range, an impossible date, until before since) with a 400 naming the field.
 import { Type } from '@sinclair/typebox';
-import type { AuditQuery, AuditResult } from '../../core/store/audit.js';
+import { AUDIT_RESULTS, type AuditQuery, type AuditResult } from '../../core/store/audit.js';
 import { badRequest } from '../problem.js';
 
-export const AUDIT_RESULTS = ['ok', 'failed', 'rolled_back', 'skipped'] as const satisfies readonly AuditResult[];
 export const AUDIT_LIMIT_MAX = 10_000;
 export const AUDIT_LIMIT_DEFAULT = 100;
 

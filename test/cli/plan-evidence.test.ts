@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store } from '../../core/store/store.js';
+import { writeSteadyHistory } from '../fixtures/history.js';
 import { ADDON, HOST_XML, json, probe, startDaemon, virtzone } from './harness.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vz-plan-evidence-'));
@@ -45,25 +46,7 @@ function fixtureDomains(): Domain[] {
 
 /** `hours` of idle samples every 5 minutes, ending a minute ago, written through the store's own API. */
 function writeIdleHistory(db: string, domains: readonly Domain[], hours: number): void {
-  const store = Store.open(db);
-  try {
-    const end = Math.floor(Date.now() / 1000) - 60;
-    for (let ts = end - hours * 3600; ts <= end; ts += 300) {
-      store.recordTick(
-        ts,
-        domains.map((d) => ({
-          sample: { vm: d.name, uuid: d.uuid, ts, cpuCores: 0.05, memoryMiB: 400, vcpus: d.vcpus, memoryCurrentMiB: d.memoryMiB, netRxBps: 0, netTxBps: 0, blockRdBps: 0, blockWrBps: 0 },
-          class: d.cls,
-          tenant: null,
-          app: null,
-          vcpus: d.vcpus,
-          memoryMiB: d.memoryMiB,
-        })),
-      );
-    }
-  } finally {
-    store.close();
-  }
+  writeSteadyHistory(db, domains.map((d) => ({ name: d.name, uuid: d.uuid, cls: d.cls, vcpus: d.vcpus, memoryMiB: d.memoryMiB, cpuCores: 0.05, usedMemoryMiB: 400 })), hours);
 }
 
 interface PlanChange {

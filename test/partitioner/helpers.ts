@@ -1,4 +1,7 @@
 // Shared builders for the partitioner tests.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { validateConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import type { LoadPrediction } from '../../core/model/types.js';
@@ -37,4 +40,16 @@ export function vm(name: string, zone: string, over: Partial<VmView> = {}): VmVi
     usedMemoryMiB: 2048,
     ...over,
   };
+}
+
+/** A temporary cgroup v1 tree (cpu,cpuacct, cpuset with CPUs 0-15, memory) for partitions to be written into. */
+export function cgroupV1(): string {
+  const root = mkdtempSync(join(tmpdir(), 'vz-cg-v1-'));
+  for (const h of ['cpu,cpuacct', 'cpuset', 'memory']) {
+    mkdirSync(join(root, h));
+    writeFileSync(join(root, h, 'cgroup.procs'), '');
+  }
+  writeFileSync(join(root, 'cpuset', 'cpuset.cpus'), '0-15');
+  writeFileSync(join(root, 'cpuset', 'cpuset.mems'), '0');
+  return root;
 }

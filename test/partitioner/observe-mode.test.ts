@@ -7,7 +7,7 @@
 // something.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openHost } from '../../core/host/libvirt-host.js';
@@ -23,24 +23,13 @@ import { ensureZonePartitions } from '../../partitioner/cgroups/zone-limits.js';
 import { Inventory } from '../../partitioner/vm-targets/inventory.js';
 import { allocationsOf } from '../../partitioner/plan/zone-allocations.js';
 import type { LatestUse } from '../../partitioner/zones/zone-states.js';
-import { config, prediction } from './helpers.js';
+import { cgroupV1, config, prediction } from './helpers.js';
 
 const URI = `test://${resolve('test/fixtures/host.xml')}`;
 const TRACES = resolve('../shared/traces/bitbrains-rnd');
 const TICK_SECONDS = 30;
 const HOUR_TICKS = 3600 / TICK_SECONDS;
 const DAYS_2 = 2 * 86_400;
-
-function cgroupV1(): string {
-  const root = mkdtempSync(join(tmpdir(), 'vz-observe-cg-'));
-  for (const h of ['cpu,cpuacct', 'cpuset', 'memory']) {
-    mkdirSync(join(root, h));
-    writeFileSync(join(root, h, 'cgroup.procs'), '');
-  }
-  writeFileSync(join(root, 'cpuset', 'cpuset.cpus'), '0-15');
-  writeFileSync(join(root, 'cpuset', 'cpuset.mems'), '0');
-  return root;
-}
 
 /** Every file and directory under `root` with a hash of its content. */
 function treeOf(root: string): Record<string, string> {

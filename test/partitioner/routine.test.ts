@@ -1,7 +1,7 @@
 // Integration: the auto-scaler routine against the libvirt test driver, with zone
 // partitions written to a temporary cgroup v1 tree and a real SQLite audit table.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
@@ -19,7 +19,7 @@ import { membershipOf } from '../../partitioner/vm-targets/membership.js';
 import { planDiff, registerZoneGauges, zoneRows } from '../../partitioner/views/zone-view.js';
 import { allocationsOf } from '../../partitioner/plan/zone-allocations.js';
 import type { LatestUse } from '../../partitioner/zones/zone-states.js';
-import { config, prediction } from './helpers.js';
+import { cgroupV1, config, prediction } from './helpers.js';
 
 const URI = `test://${resolve('test/fixtures/host.xml')}`;
 
@@ -31,17 +31,6 @@ const TEMPLATE = `<domain type='test'>
   <os><type arch='x86_64'>hvm</type></os>
 </domain>
 `;
-
-function cgroupV1(): string {
-  const root = mkdtempSync(join(tmpdir(), 'vz-rt-cg-'));
-  for (const h of ['cpu,cpuacct', 'cpuset', 'memory']) {
-    mkdirSync(join(root, h));
-    writeFileSync(join(root, h, 'cgroup.procs'), '');
-  }
-  writeFileSync(join(root, 'cpuset', 'cpuset.cpus'), '0-15');
-  writeFileSync(join(root, 'cpuset', 'cpuset.mems'), '0');
-  return root;
-}
 
 t.test('the routine grows a busy zone, adds a pool member, then gives back and removes it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vz-rt-'));

@@ -10,6 +10,7 @@ import type { LoadPrediction, ZoneState } from '../../core/model/types.js';
 import { partitionOf } from '../../core/model/types.js';
 import { AuditLog } from '../../core/store/audit.js';
 import { ModeControl } from '../../partitioner/mode/mode-control.js';
+import { modeReportOf } from '../../partitioner/mode/mode.js';
 import { openDatabase } from '../../core/store/open.js';
 import type { ModeAnswer, RouterDeps } from '../../router/deps.js';
 import { mulberry32 } from '../../router/overflow/rng.js';
@@ -82,10 +83,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   let trainedAt: number | null = null;
   // the daemon's own mode control over this harness's audit table; no class evidence here
   const modeControl = new ModeControl(audit, config.mode, () => clock.now / 1000);
-  const modeAnswer = (changed?: boolean): ModeAnswer => {
-    const r = modeControl.view();
-    return { mode: r.mode, source: r.source, configMode: r.configMode, by: r.by, since: r.at, ...(changed === undefined ? {} : { changed }), classes: [], wouldDo: null };
-  };
+  const modeAnswer = (changed?: boolean): ModeAnswer => modeReportOf(modeControl.view(), [], null, changed);
   const deps: RouterDeps = {
     config,
     db,

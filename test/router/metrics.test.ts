@@ -54,7 +54,7 @@ function sample(text: string, re: RegExp): number | null {
 }
 
 t.test('a live daemon: promtool passes, conventional names, live values', async (t) => {
-  const d = await startMetricsDaemon(t, 'metrics: { listen: "127.0.0.1:0" }\n');
+  const d = await startMetricsDaemon(t, { metrics: { listen: '127.0.0.1:0' } });
   t.ok(d.metricsAddress, 'the metrics listener logged its address');
   // the collector ticks every second: wait for its first success and the VMs it stored
   let text = '';
