@@ -119,7 +119,7 @@ export const runSystemctl: CommandRunner = async (cmd, args) => {
 };
 
 export interface ZonePartitionsOptions {
-  /** systemd hosts: runs systemctl; omitted = write the unit only and report the commands */
+  /** systemd hosts: runs systemctl; omitted = only report the commands (nothing is run) */
   run?: CommandRunner;
 }
 
@@ -271,12 +271,17 @@ export class ZonePartitions {
 
   /**
    * A zone on a systemd host is a slice the daemon asks systemd for: `systemctl start`
-   * (a slice unit needs no unit file — systemd loads slices without a fragment), then
-   * `systemctl set-property --runtime` for its limits (systemd writes the drop-in itself
-   * and changes a live slice without restarting it: restarting would stop every VM scope
-   * in it). No file is written and no daemon-reload is needed, so the unprivileged
-   * daemon needs only polkit's leave to manage machine-virtzone-*.slice
-   * (systemd/50-virtzone.rules).
+   * when it is created, then `systemctl set-property --runtime` for its limits (systemd
+   * writes the drop-in under /run/systemd/system.control itself and changes a live slice
+   * without restarting it: restarting would stop every VM scope in it).
+   * No unit file and no daemon-reload: a slice unit may exist without a fragment. In
+   * systemd's src/core/slice.c, slice_load() calls unit_load_fragment_and_dropin(u, false),
+   * and with fragment_required false a unit with no file found is set UNIT_LOADED instead
+   * of failing with ENOENT (src/core/unit.c); its parent slice (machine.slice) is derived
+   * from the name (slice_add_parent_slice). So the unprivileged daemon needs only polkit's
+   * leave for org.freedesktop.systemd1.manage-units on machine-virtzone\x2d*.slice with
+   * the verbs systemd passes for these calls, "start" (StartUnit) and "set-property"
+   * (SetUnitProperties): systemd/50-virtzone.rules.
    */
   private async ensureSlice(zone: string, limits: ZoneLimits, report: PartitionReport, create: boolean): Promise<void> {
     const name = systemdSliceName(partitionOf(zone));

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -74,6 +74,22 @@ function v1Tree(): string {
   writeFileSync(join(root, 'cpuset', 'cpuset.cpus'), '0-15');
   writeFileSync(join(root, 'cpuset', 'cpuset.mems'), '0');
   return root;
+}
+
+/** Every path under `dir` with its content (files) or '/' (directories), to show that nothing changed. */
+function treeSnapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        out[p] = '/';
+        walk(p);
+      } else out[p] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
 }
 
 function v2Tree(): string {
@@ -179,22 +195,45 @@ t.test('systemd hosts: a slice per zone, started and limited through systemd; no
   const root = v2Tree();
   const sys = detectCgroupSystem(root, { layout: 'systemd' });
   t.equal(sys.systemd, true);
+  const before = treeSnapshot(root);
   const ran: string[][] = [];
   const parts = new ZonePartitions(sys, { run: async (cmd, args) => void ran.push([cmd, ...args]) });
-  t.equal(parts.dirsOf('gold')[0], join(root, 'machine.slice', 'machine-virtzone\\x2dgold.slice'));
+  const gold = 'machine-virtzone\\x2dgold.slice';
+  t.equal(parts.dirsOf('gold')[0], join(root, 'machine.slice', gold));
   const limits = zoneLimits({ allocation: { cpuCores: 2, memoryMiB: 1024 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 0 });
   const r = await parts.ensure('gold', limits);
-  t.same(r.unit, { name: 'machine-virtzone\\x2dgold.slice' });
+  t.same(r.unit, { name: gold }, 'the slice by name only: there is no unit file to point at');
   t.same(r.written, {}, 'no file written');
   t.same(r.created, [], 'no mkdir in a systemd-owned tree');
-  t.same(r.commands?.map((c) => c.slice(0, 4)), [
-    ['systemctl', 'start', 'machine-virtzone\\x2dgold.slice'],
-    ['systemctl', 'set-property', '--runtime', 'machine-virtzone\\x2dgold.slice'],
-  ], 'start, then set-property: no daemon-reload');
-  t.ok(r.commands![1].includes('CPUQuota=200%'));
+  t.same(r.warnings, []);
+  t.same(r.commands, [
+    ['systemctl', 'start', gold],
+    ['systemctl', 'set-property', '--runtime', gold, 'CPUQuota=200%', 'CPUWeight=79', 'MemoryMax=1073741824'],
+  ], 'exactly start, then set-property: no daemon-reload, no restart');
   t.same(ran, r.commands, 'what the report says is what ran');
-  const again = await parts.setLimits('gold', limits);
-  t.same(again.commands?.map((c) => c[1]), ['set-property'], 'a limit change is set-property only');
+  t.same(treeSnapshot(root), before, 'the cgroup tree is untouched: systemd makes the slice');
+
+  const smaller = zoneLimits({ allocation: { cpuCores: 1, memoryMiB: 512 }, provisionedMemoryMiB: 0, vmCount: 0, vmOverheadMiB: 0 });
+  ran.length = 0;
+  const again = await parts.setLimits('gold', smaller);
+  t.same(again.commands, [['systemctl', 'set-property', '--runtime', gold, 'CPUQuota=100%', 'CPUWeight=40', 'MemoryMax=536870912']], 'a limit change is set-property only');
+  t.same(ran, again.commands);
+  t.same(again.written, {});
+  t.same(treeSnapshot(root), before);
+
+  // without a runner nothing runs, and the report still says what would have
+  const dry = await new ZonePartitions(sys).ensure('silver', limits);
+  t.same(dry.commands?.map((c) => c.slice(0, 2)), [['systemctl', 'start'], ['systemctl', 'set-property']]);
+
+  // a refused call (polkit says no) is a warning naming the command, not a throw
+  const refused = new ZonePartitions(sys, {
+    run: async (cmd, args) => {
+      if (args[0] === 'start') throw new Error('Access denied');
+    },
+  });
+  const denied = await refused.ensure('gold', limits);
+  t.equal(denied.warnings.length, 1);
+  t.match(denied.warnings[0], /^systemctl start machine-virtzone\\x2dgold\.slice failed: Access denied/);
 });
 
 t.test('zones.cpuLimit shares: no CPU cap, weight in proportion to the allocation; memory stays hard', async (t) => {

@@ -71,9 +71,14 @@ t.test('install into a staging root, then uninstall (keeps config and state), th
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const src = makeSource(dir);
   const root = makeRoot(dir);
+  // a host with polkit (the daemon's zone slices need it)
+  mkdirSync(join(root, 'usr/lib/polkit-1'), { recursive: true });
+  writeFileSync(join(root, 'usr/lib/polkit-1/polkitd'), '');
+  chmodSync(join(root, 'usr/lib/polkit-1/polkitd'), 0o755);
 
   const r = run(INSTALL, ['--root', root, '--source', src]);
   t.equal(r.code, 0, said('install exits 0', r));
+  t.notMatch(r.out, /polkitd is not installed/, 'polkitd is there: no warning');
 
   const pkg = join(root, 'opt/virtzone');
   for (const f of ['package.json', 'dist/daemon/bin/virtzoned.js', 'dist/cli/virtzone.js', 'build/Release/virtzone_libvirt.node',
@@ -169,6 +174,7 @@ t.test('useradd fallback, modular libvirt detection, custom prefix, no libvirt g
   const r = run(INSTALL, ['--root', root, '--source', src, '--prefix', '/usr/lib/virtzone'], { VIRTZONE_INSTALL_USE_USERADD: '1' });
   t.equal(r.code, 0, said('install exits 0', r));
   t.match(r.out, /WARNING: no libvirt group/, 'says that libvirt is missing');
+  t.match(r.out, /WARNING: polkitd is not installed/, 'says that polkit is missing (zones would not be enforced)');
   t.match(readFileSync(join(root, 'etc/passwd'), 'utf8'), /^virtzone:x:\d+:\d+:virtzone daemon:\/var\/lib\/virtzone:\/usr\/sbin\/nologin$/m, 'useradd made the user');
   t.notMatch(readFileSync(join(root, 'etc/group'), 'utf8'), /^libvirt:/m, 'no libvirt group invented');
   t.match(readFileSync(join(root, 'etc/systemd/system/virtzoned.service.d/10-libvirt.conf'), 'utf8'), /^Wants=virtqemud\.socket$/m, 'modular host detected');
