@@ -6,7 +6,7 @@
 import type { Config } from '../core/config/schema.js';
 import { decide, emptyMemory, scalerZones, stepsForActions, type ScaledVm, type ScaledZoneSpec, type ScalerMemory } from '../partitioner/index.js';
 import { rankOf } from '../router/index.js';
-import { sizeAndUse, ZERO, type SimulatedHost } from './host.js';
+import { ZERO, type SimulatedHost } from './host.js';
 
 /** What one tick changed: zones resized, VM resize steps carried out. */
 export interface AutoscaleTick {
@@ -33,7 +33,19 @@ export class SimulatedAutoscaler {
   /** One auto-scaler tick at unix time `now`. */
   tick(host: SimulatedHost, now: number): AutoscaleTick {
     const { config } = this;
-    const vms: ScaledVm[] = host.vms.map((v) => ({ ...sizeAndUse(v), zone: host.zones[v.zone], poolMember: false }));
+    // built field by field, not by spreading sizeAndUse(): this runs for every VM every tick
+    const vms: ScaledVm[] = host.vms.map((v) => ({
+      name: v.spec.id,
+      vcpus: v.vcpus,
+      maxVcpus: v.maxVcpus,
+      memoryMiB: v.memoryMiB,
+      maxMemoryMiB: v.maxMemoryMiB,
+      usedCpuCores: v.usedCpu,
+      usedMemoryMiB: v.usedMemory,
+      peakMemoryMiB: v.peakMemory,
+      zone: host.zones[v.zone],
+      poolMember: false,
+    }));
     const zones = this.zoneSpecs.map((z, i) => ({ ...z, allocation: host.alloc[i] }));
     const d = decide(scalerZones(zones, vms), this.memory, config, now);
     this.memory = d.memory;

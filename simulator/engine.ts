@@ -3,6 +3,7 @@
 // the policy runs it, and the step loop (steps.ts) that records the metrics and the
 // hourly timeline (hourly.ts). Everything that decides is the daemon's own code; only
 // the hypervisor is replaced (world.ts).
+import type { Config } from '../core/config/schema.js';
 import { GENERAL_ZONE_NAME } from '../core/model/types.js';
 import { capacityOf } from '../partitioner/index.js';
 import type { AppProfile } from '../router/index.js';
@@ -32,6 +33,8 @@ export interface EngineInput {
   appProfiles?: ReadonlyMap<string, AppProfile>;
   /** the trained forecaster (predictive only) */
   forecaster?: ClassForecaster;
+  /** the config the policy runs with instead of configFor(policy, scenario.config): a sweep's knobs */
+  config?: Config;
   /** record an hourly timeline (for --plot) */
   timeline?: boolean;
   onStep?: (tick: number, ticks: number) => void;
@@ -50,7 +53,7 @@ export async function runPolicy(input: EngineInput): Promise<PolicyRun> {
   const { scenario: s, pool, workload } = input;
   // this run's own copy: the engine appends what it measures, and runs must not share that
   const history = cloneHistory(input.history);
-  const config = configFor(input.policy, s.config);
+  const config = input.config ?? configFor(input.policy, s.config);
   const classes = config.classes.map((c) => c.name);
   const classZones = [...classes, GENERAL_ZONE_NAME];
   const policy = policyFor(input.policy, { scenario: s, config, classes, pool, workload, history, forecaster: input.forecaster, appProfiles: input.appProfiles });

@@ -25,6 +25,8 @@ export interface HostVm {
   cls: string;
   /** zone it runs in (the class; the host pool when the host has no zones) */
   zone: number;
+  /** on the host from the start (not a request a policy admitted) */
+  initial: boolean;
   vcpus: number;
   memoryMiB: number;
   maxVcpus: number;
@@ -115,6 +117,7 @@ export class SimulatedHost {
       spec,
       cls: this.classOf(spec),
       zone,
+      initial: false,
       vcpus: spec.vcpus,
       memoryMiB: spec.memoryMiB,
       maxVcpus: spec.vcpus,
@@ -138,6 +141,7 @@ export class SimulatedHost {
   /** A VM running at the start: the daemon's store already holds its day before the start. */
   addInitialVm(spec: VmSpec): HostVm {
     const v = this.addVm(spec, 0);
+    v.initial = true;
     for (let j = 1; j <= DAY_STEPS; j++) v.memoryDay[(DAY_STEPS - j) % DAY_STEPS] = useAt(this.o.pool, spec, this.o.workload.startIndex, -j).memory;
     v.memorySteps = DAY_STEPS;
     v.peakMemory = dayPeak(v.memoryDay);

@@ -1,7 +1,7 @@
 // The simulator's public surface, for the CLI (`virtzone simulate`), the benchmark and
 // the demo. Pure parts: stream, world, metrics, report, plot, scenario. Effects: the
 // trace reader (trace-pool) and the forecaster's training (forecast).
-export { simulate, tracePool, summarizeWorkload, type SimulateOptions, type SimulateProgress, type SimulationResult, type WorkloadSummary } from './simulate.js';
+export { simulate, prepareWorkload, tracePool, summarizeWorkload, type SimulateOptions, type SimulateProgress, type SimulationResult, type WorkloadSummary, type PreparedWorkload } from './simulate.js';
 export { runPolicy, HOST_POOL, type EngineInput, type PolicyRun, type TimelineHour, type ZonePoint } from './engine.js';
 export { makeScenario, withOverrides, parseMix, describeScenario, substepsOf, DEFAULT_SCENARIO, POLICIES, ScenarioError, type Scenario, type PolicyName, type ModelChoice } from './scenario.js';
 export { generateWorkload, rateAt, startIndexOf, type VmSpec, type Workload } from './stream.js';
@@ -13,3 +13,11 @@ export { MetricsRecorder, violated, weightedShare, slackOf, perVmDay, rate, SLO_
 export { policyJson, checkGoals, comparisonTable, perClassTable, goalLines, boundsTable, type GoalCheck } from './report.js';
 export { renderPlot } from './plot.js';
 export { loadReplaySeries, replayClock, replayHost } from './replay-host.js';
+export { ratioAdmits, ratioLimits } from './policies/index.js';
+export { runSweep, type SweepOptions, type SweepProgress, type SweepResult } from './sweep/run.js';
+export { DEFAULT_SWEEP_GRID, gridPoints, applyKnobs, knobsLabel, type SweepGrid, type SweepPoint, type Knobs } from './sweep/grid.js';
+export { paretoFrontier, dominates, type Objective } from './sweep/pareto.js';
+export { dominanceSummary, shareOf, type DominanceEntry, type PredictiveMatch, type TradeOff } from './sweep/dominance.js';
+export { summarizeSweep, frontiersOf, type SweepMeasure, type PolicySweep } from './sweep/frontiers.js';
+export { sweepJson, frontierTable, dominanceTable } from './sweep/report.js';
+export { renderSweepPlot } from './sweep/plot.js';

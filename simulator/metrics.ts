@@ -8,7 +8,10 @@
 //   - slack: (allocated - used) / allocated, summed over every zone that holds VMs and
 //     every step (an allocation-weighted mean), per resource and their mean;
 //   - resize actions per VM per day: VM resize steps (vCPU, balloon) plus zone
-//     resizes (auto-scaler transfers, re-partition changes), over the VM-days simulated.
+//     resizes (auto-scaler transfers, re-partition changes), over the VM-days simulated;
+//   - VM-days: every VM's time on the host (vmDays), and the admitted requests' alone
+//     (admittedVmDays: what a policy's admissions bought);
+//   - utilization: what the host's VMs got over the run / the host's capacity, per resource.
 import type { Resources } from '../core/model/types.js';
 import { priorityWeight } from '../router/index.js';
 
@@ -89,7 +92,12 @@ export interface PolicyMetrics {
   overflowGrants: number;
   slackCpu: number;
   slackMemory: number;
+  /** VM-days on the host, the initial VMs' included */
   vmDays: number;
+  /** VM-days of the requests admitted: sum over admitted VMs of their time on the host */
+  admittedVmDays: number;
+  /** mean host use / capacity over the run (what the VMs got, not what they wanted) */
+  utilization: { cpu: number; memory: number };
   actions: { vmResizeSteps: number; zoneResizes: number };
   /** violated VM-steps by the resource that fell short (a step may count for both) */
   violations: { cpu: number; memory: number };
@@ -110,6 +118,11 @@ export class MetricsRecorder {
   private freeMem = 0;
   private allocMem = 0;
   private vmSteps = 0;
+  private admittedVmSteps = 0;
+  private usedCpu = 0;
+  private capacityCpu = 0;
+  private usedMemory = 0;
+  private capacityMemory = 0;
   vmResizeSteps = 0;
   zoneResizes = 0;
   private cpuViolations = 0;
@@ -133,10 +146,12 @@ export class MetricsRecorder {
     else if (overflow) t.overflow++;
   }
 
-  vmStep(zone: string, demand: Resources, got: Resources): boolean {
+  /** One VM over one step; `admitted`: it is a request a policy admitted (not one on the host from the start). */
+  vmStep(zone: string, demand: Resources, got: Resources, admitted = false): boolean {
     const t = this.tally(zone);
     t.steps++;
     this.vmSteps++;
+    if (admitted) this.admittedVmSteps++;
     const bad = violated(demand, got);
     if (bad) {
       t.violated++;
@@ -152,6 +167,14 @@ export class MetricsRecorder {
     this.allocCpu += Math.max(0, allocated.cpuCores);
     this.freeMem += Math.max(0, allocated.memoryMiB - used.memoryMiB);
     this.allocMem += Math.max(0, allocated.memoryMiB);
+  }
+
+  /** The whole host over one step: what its VMs got (mean over the step) and its capacity. */
+  hostStep(used: Resources, capacity: Resources): void {
+    this.usedCpu += used.cpuCores;
+    this.capacityCpu += capacity.cpuCores;
+    this.usedMemory += used.memoryMiB;
+    this.capacityMemory += capacity.memoryMiB;
   }
 
   result(): PolicyMetrics {
@@ -193,6 +216,8 @@ export class MetricsRecorder {
       slackCpu,
       slackMemory,
       vmDays: (this.vmSteps * 300) / 86_400,
+      admittedVmDays: (this.admittedVmSteps * 300) / 86_400,
+      utilization: { cpu: rate(this.usedCpu, this.capacityCpu), memory: rate(this.usedMemory, this.capacityMemory) },
       actions: { vmResizeSteps: this.vmResizeSteps, zoneResizes: this.zoneResizes },
       violations: { cpu: this.cpuViolations, memory: this.memoryViolations },
     };

@@ -37,6 +37,8 @@ export function policyJson(run: PolicyRun, sim: SimulationResult): Record<string
     slackCpu: r6(run.slackCpu),
     slackMemory: r6(run.slackMemory),
     vmDays: r6(run.vmDays),
+    admittedVmDays: r6(run.admittedVmDays),
+    utilization: { cpu: r6(run.utilization.cpu), memory: r6(run.utilization.memory) },
     actions: run.actions,
     violations: run.violations,
     ...(run.policy === 'predictive' && sim.forecast ? { forecast: { model: sim.forecast.model, selected: sim.forecast.selected } } : {}),
@@ -108,7 +110,8 @@ export function comparisonTable(runs: readonly PolicyRun[]): TableData {
       { header: 'SLO viol. (weighted)', align: 'right' },
       { header: 'Slack (cpu / mem)', align: 'right' },
       { header: 'Actions/VM/day', align: 'right' },
-      { header: 'VM-days', align: 'right' },
+      { header: 'VM-days (admitted)', align: 'right' },
+      { header: 'Util. (cpu / mem)', align: 'right' },
       { header: 'Seconds', align: 'right' },
     ],
     rows: runs.map((r) => [
@@ -118,7 +121,8 @@ export function comparisonTable(runs: readonly PolicyRun[]): TableData {
       pct(r.sloViolation, 2),
       `${pct(r.slack)} (${pct(r.slackCpu, 0)} / ${pct(r.slackMemory, 0)})`,
       r.actionsPerVmDay.toFixed(2),
-      r.vmDays.toFixed(1),
+      `${r.vmDays.toFixed(1)} (${r.admittedVmDays.toFixed(1)})`,
+      `${pct(r.utilization.cpu, 0)} / ${pct(r.utilization.memory, 0)}`,
       r.seconds.toFixed(1),
     ]),
   };

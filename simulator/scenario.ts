@@ -5,7 +5,8 @@ import type { Config } from '../core/config/schema.js';
 import { defaultConfig } from '../core/config/load.js';
 import { GENERAL_ZONE_NAME } from '../core/model/types.js';
 
-export const POLICIES = ['static', 'reactive', 'predictive', 'oracle'] as const;
+// ratio comes last: the order of the existing policies in `--policy all` output stays as it was
+export const POLICIES = ['static', 'reactive', 'predictive', 'oracle', 'ratio'] as const;
 export type PolicyName = (typeof POLICIES)[number];
 
 export type ModelChoice = 'baselines' | 'lstm';
@@ -41,6 +42,10 @@ export interface Scenario {
   model: ModelChoice;
   /** LSTM epochs when model = lstm */
   epochs: number;
+  /** ratio policy: provisioned vCPUs admitted up to this many times the host's cores (after the reserve) */
+  cpuRatio: number;
+  /** ratio policy: provisioned memory admitted up to this many times the host's memory (after the reserve) */
+  ramRatio: number;
   /** the daemon's configuration (classes, partitioner, auto-scaler, overflow, host reserve) */
   config: Config;
 }
@@ -65,6 +70,9 @@ export const DEFAULT_SCENARIO: Omit<Scenario, 'trace' | 'config'> = {
   repartitionHours: 1,
   model: 'baselines',
   epochs: 8,
+  // OpenStack Nova's default allocation ratios (cpu_allocation_ratio, ram_allocation_ratio)
+  cpuRatio: 4,
+  ramRatio: 1,
 };
 
 /** A bad option, named as the command line spells it (e.g. "--rate"). */
@@ -82,6 +90,11 @@ const num = (option: string, v: number, lo: number, hi: number, integer = false)
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ScenarioError(option, `expected a number, got ${JSON.stringify(v)}`);
   if (integer && !Number.isInteger(v)) throw new ScenarioError(option, `expected a whole number, got ${v}`);
   if (v < lo || v > hi) throw new ScenarioError(option, `expected ${lo} to ${hi}, got ${v}`);
+};
+
+const positive = (option: string, v: number): void => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ScenarioError(option, `expected a number, got ${JSON.stringify(v)}`);
+  if (!(v > 0)) throw new ScenarioError(option, `expected a positive number, got ${v}`);
 };
 
 /** Fills defaults and checks every field; throws ScenarioError naming the option. */
@@ -102,6 +115,8 @@ export function makeScenario(input: Partial<Scenario> & { trace: string }): Scen
   num('--lifetime-hours', s.lifetimeHours, 0.05, 24 * 365);
   num('--repartition-hours', s.repartitionHours, 0.05, 24 * 30);
   num('--epochs', s.epochs, 1, 1000, true);
+  positive('--cpu-ratio', s.cpuRatio);
+  positive('--ram-ratio', s.ramRatio);
   if (s.model !== 'baselines' && s.model !== 'lstm') throw new ScenarioError('--model', `expected baselines or lstm, got ${JSON.stringify(s.model)}`);
   const zones = [...s.config.classes.map((c) => c.name), GENERAL_ZONE_NAME];
   const entries = Object.entries(s.mix);

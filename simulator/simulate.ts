@@ -1,11 +1,12 @@
 // One call for the CLI, the benchmark and the demo: load the traces (once per process),
 // generate the workload from the seed, train the forecaster on the history before the
 // start (once per history), and run each policy over the same workload on the same host.
+import type { AppProfile } from '../router/index.js';
 import { appProfilesAtStart } from './app-history.js';
 import { referenceBounds, type BoundRun } from './bounds.js';
 import { runPolicy, type PolicyRun } from './engine.js';
 import { trainedForecaster, type ClassForecaster, type TrainSummary } from './forecast.js';
-import { buildClassHistory, classSeries } from './history.js';
+import { buildClassHistory, classSeries, type ClassHistory } from './history.js';
 import { describeScenario, type PolicyName, type Scenario } from './scenario.js';
 import { generateWorkload, type Workload } from './stream.js';
 import { STEP_SECONDS, loadTracePool, type TracePool } from './trace-pool.js';
@@ -65,8 +66,24 @@ export function summarizeWorkload(pool: TracePool, w: Workload): WorkloadSummary
   return { from: iso(w.startIndex), to: iso(w.startIndex + w.ticks), initialVms: w.initial.length, requests: w.requests.length, sharedSources: w.sharedSources };
 }
 
-export async function simulate(opts: SimulateOptions): Promise<SimulationResult> {
-  const s = opts.scenario;
+/** What every run over one workload shares: read, generated and trained once. */
+export interface PreparedWorkload {
+  pool: TracePool;
+  workload: Workload;
+  history: ClassHistory;
+  /** the trained forecaster, when asked for */
+  forecaster?: ClassForecaster;
+  forecast: SimulationResult['forecast'];
+  /** wall time of the training (0 when nothing was trained) */
+  trainSeconds: number;
+  appProfiles: Map<string, AppProfile>;
+}
+
+/**
+ * Loads the traces (once per process), generates the workload, builds the class history
+ * and the app profiles, and trains the forecaster when `train` is set (once per history).
+ */
+export async function prepareWorkload(s: Scenario, opts: { train: boolean; pool?: TracePool; onProgress?: (p: SimulateProgress) => void }): Promise<PreparedWorkload> {
   const progress = opts.onProgress ?? (() => {});
   const pool = opts.pool ?? (await tracePool(s.trace, (done, total) => progress({ stage: 'load', done, total })));
   const workload = generateWorkload(pool, s);
@@ -74,7 +91,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationResult>
   let forecaster: ClassForecaster | undefined;
   let forecast: SimulationResult['forecast'] = null;
   let trainSeconds = 0;
-  if (opts.policies.includes('predictive')) {
+  if (opts.train) {
     progress({ stage: 'train', done: 0, total: 1 });
     const t0 = performance.now();
     const trained = await trainedForecaster(s.model, s.epochs, classSeries(history, 0, history.before));
@@ -83,7 +100,13 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationResult>
     forecast = { model: s.model, ...trained.summary };
     progress({ stage: 'train', done: 1, total: 1 });
   }
-  const appProfiles = appProfilesAtStart(pool, workload, s);
+  return { pool, workload, history, forecaster, forecast, trainSeconds, appProfiles: appProfilesAtStart(pool, workload, s) };
+}
+
+export async function simulate(opts: SimulateOptions): Promise<SimulationResult> {
+  const s = opts.scenario;
+  const progress = opts.onProgress ?? (() => {});
+  const { pool, workload, history, forecaster, forecast, trainSeconds, appProfiles } = await prepareWorkload(s, { train: opts.policies.includes('predictive'), pool: opts.pool, onProgress: opts.onProgress });
   const runs: PolicyRun[] = [];
   for (const policy of opts.policies) {
     const run = await runPolicy({

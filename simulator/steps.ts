@@ -97,11 +97,15 @@ function recordStep(run: StepRun, tick: number, tickSeconds: number, allocSum: r
   const { classes, host, substeps, metrics, timeline } = run;
   const zoneUse: ZoneStep[] = host.zones.map(() => ({ demand: ZERO(), used: ZERO(), vms: 0 }));
   const classUse = new Map<string, Resources>(classes.map((c) => [c, ZERO()]));
+  // the host's use over the step: each VM's total over the ticks, over every tick of the step
+  const hostUse = ZERO();
   for (const v of host.vms) {
+    hostUse.cpuCores += v.gotCpu / substeps;
+    hostUse.memoryMiB += v.gotMemory / substeps;
     const arrivedSub = v.spec.at > tick * STEP_SECONDS && v.spec.at < (tick + 1) * STEP_SECONDS ? Math.floor((v.spec.at - tick * STEP_SECONDS) / tickSeconds) : 0;
     const ticksHere = substeps - arrivedSub;
     const got = { cpuCores: v.gotCpu / ticksHere, memoryMiB: v.gotMemory / ticksHere };
-    metrics.vmStep(v.cls, { cpuCores: v.demandCpu, memoryMiB: v.demandMemory }, got);
+    metrics.vmStep(v.cls, { cpuCores: v.demandCpu, memoryMiB: v.demandMemory }, got, !v.initial);
     host.recordDay(v, tick, got.memoryMiB);
     const zu = zoneUse[v.zone];
     zu.demand.cpuCores += v.demandCpu;
@@ -115,6 +119,7 @@ function recordStep(run: StepRun, tick: number, tickSeconds: number, allocSum: r
       cu.memoryMiB += got.memoryMiB;
     }
   }
+  metrics.hostStep(hostUse, host.capacity);
   host.zones.forEach((z, i) => {
     const meanAlloc = { cpuCores: allocSum[i].cpuCores / substeps, memoryMiB: allocSum[i].memoryMiB / substeps };
     if (zoneUse[i].vms > 0) metrics.zoneStep(meanAlloc, zoneUse[i].used);

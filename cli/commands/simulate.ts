@@ -1,4 +1,4 @@
-// virtzone simulate --trace DIR --policy static|reactive|predictive|oracle|all [...]:
+// virtzone simulate --trace DIR --policy static|reactive|predictive|oracle|ratio|all [...]:
 // replays real traces through the daemon's own partitioner, auto-scaler, router
 // admission and overflow code on a virtual host, and compares the policies (see
 // simulator/README.md for the model and every metric).
@@ -6,8 +6,13 @@
 // Output: with --json and one policy, one object
 //   {"policy", "rejectionRate", "sloViolation", "slack", "actionsPerVmDay", "seconds", "perClass", ...};
 // with --json and --policy all, an ARRAY of those objects in the order static,
-// reactive, predictive, oracle. Without --json: the comparison table, the per-class
+// reactive, predictive, oracle, ratio. Without --json: the comparison table, the per-class
 // table and the check of the simulator's goals. Progress goes to stderr (not with --quiet).
+//
+// --sweep: each policy's own knobs over a grid (simulator/sweep/grid.ts) on the one
+// workload, and each policy's Pareto frontiers; --json prints one object
+//   {"scenario", "workload", "topClass", "policies": {<policy>: {"points", "frontier"}}, "dominance", ...},
+// --plot FILE.svg draws the points and frontiers instead of the timeline.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, loadConfigFile } from '../../core/config/load.js';
@@ -16,17 +21,22 @@ import {
   checkGoals,
   comparisonTable,
   DEFAULT_SCENARIO,
+  dominanceTable,
+  frontierTable,
   goalLines,
+  knobsLabel,
   makeScenario,
   parseMix,
   perClassTable,
   policyJson,
   POLICIES,
   ScenarioError,
+  sweepJson,
   withOverrides,
   type PolicyName,
   type Scenario,
   type SimulateProgress,
+  type SweepProgress,
 } from '../../simulator/index.js';
 import { printJson, printTable, usageError } from '../output.js';
 
@@ -43,6 +53,8 @@ interface SimulateCliOptions {
   dailyAmplitude?: string;
   peakHour?: string;
   mix?: string;
+  cpuRatio?: string;
+  ramRatio?: string;
   startDay?: string;
   trainDays?: string;
   repartitionHours?: string;
@@ -53,6 +65,7 @@ interface SimulateCliOptions {
   config?: string;
   json?: boolean;
   plot?: string;
+  sweep?: boolean;
   quiet?: boolean;
 }
 
@@ -89,6 +102,64 @@ function progressPrinter(everyMs = 1500): { onProgress: (p: SimulateProgress) =>
   };
 }
 
+/** The trace folder and the simulated window are input: an error naming them is a usage error. */
+function asInputError(err: unknown): unknown {
+  const msg = (err as Error).message;
+  return /^--(trace|start-day|hours|initial-vms)/.test(msg) ? usageError(msg) : err;
+}
+
+/** A stderr progress line for the sweep: reading, training, then point after point. */
+function sweepProgressPrinter(): { onProgress: (p: SweepProgress) => void; done: () => void } {
+  const lines = progressPrinter();
+  const tty = process.stderr.isTTY;
+  return {
+    onProgress(p) {
+      if (p.stage !== 'point') return lines.onProgress({ stage: p.stage, done: p.done, total: p.total });
+      const text = `simulate --sweep: ${p.done}/${p.total} ${p.point!.policy} ${knobsLabel(p.point!.knobs)}`;
+      process.stderr.write(tty ? `\r${text.padEnd(70)}` : `${text}\n`);
+    },
+    done() {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
+
+async function runSweepCommand(scenario: Scenario, policies: readonly PolicyName[], opts: SimulateCliOptions): Promise<void> {
+  const { runSweep, renderSweepPlot } = await import('../../simulator/index.js');
+  const progress = opts.quiet ? undefined : sweepProgressPrinter();
+  let result;
+  try {
+    result = await runSweep({ scenario, policies, onProgress: progress?.onProgress });
+  } catch (err) {
+    throw asInputError(err);
+  } finally {
+    progress?.done();
+  }
+  if (opts.plot !== undefined) {
+    const title = `virtzone simulate --sweep: ${scenario.cpus} CPUs, ${scenario.memoryGiB} GiB, ${scenario.rate} requests/h, ${scenario.hours} h from ${result.workload.from.slice(0, 10)}, seed ${scenario.seed}`;
+    writeFileSync(opts.plot, renderSweepPlot(result, { title }));
+    if (!opts.quiet) process.stderr.write(`simulate: sweep chart written to ${opts.plot}\n`);
+  }
+  if (opts.json) {
+    printJson(sweepJson(result));
+    return;
+  }
+  const points = Object.values(result.policies).reduce((n, p) => n + p.points.length, 0);
+  process.stdout.write(
+    `Sweep: ${points} runs over one workload (${result.workload.initialVms} VMs at the start, ${result.workload.requests} requests, ${result.workload.from.slice(0, 16)} to ${result.workload.to.slice(0, 16)} UTC, seed ${scenario.seed}); ` +
+      `${result.seconds.toFixed(0)} s (training ${result.trainSeconds.toFixed(0)} s)\n\n` +
+      "Each policy's Pareto frontiers: (a) no other point of the policy rejects less and violates less (weighted);\n" +
+      `(b) no other admits more VM-days with less ${result.topClass} violation.\n`,
+  );
+  const f = frontierTable(result);
+  printTable(f.columns, f.rows);
+  if (result.dominance.length > 0) {
+    process.stdout.write('\nPredictive against each reactive and ratio frontier point (ratio = predictive / that point):\n');
+    const d = dominanceTable(result.dominance);
+    printTable(d.columns, d.rows);
+  }
+}
+
 export function registerSimulate(program: Command): void {
   const d = DEFAULT_SCENARIO;
   program
@@ -106,6 +177,8 @@ export function registerSimulate(program: Command): void {
     .option('--daily-amplitude <a>', 'daily swing of the request rate, 0..1', String(d.dailyAmplitude))
     .option('--peak-hour <h>', 'UTC hour at which requests peak', String(d.peakHourUtc))
     .option('--mix <list>', 'share of requests per class', Object.entries(d.mix).map(([k, v]) => `${k}=${v}`).join(','))
+    .option('--cpu-ratio <r>', 'ratio policy: provisioned vCPUs admitted up to this many times the host cores (after the reserve)', String(d.cpuRatio))
+    .option('--ram-ratio <r>', 'ratio policy: provisioned memory admitted up to this many times the host memory (after the reserve)', String(d.ramRatio))
     .option('--start-day <d>', 'trace day at which the simulation starts (the days before are history)', String(d.startDay))
     .option('--train-days <d>', 'days of history the forecaster trains on', String(d.trainDays))
     .option('--repartition-hours <h>', 'hours between re-partitions (predictive, oracle)', String(d.repartitionHours))
@@ -115,7 +188,8 @@ export function registerSimulate(program: Command): void {
     .option('--admission <mode>', 'override config router.admission: expected (by expected use, the default) | provisioned (by provisioned size)')
     .option('--config <file>', 'virtzoned config for classes, partitioner, auto-scaler, overflow and host reserve (default: built-in defaults)')
     .option('--json', 'print JSON (one object; an array of objects with --policy all)')
-    .option('--plot <file.svg>', 'write an SVG chart of demand, allocation and rejections over time per zone')
+    .option('--plot <file.svg>', 'write an SVG chart of demand, allocation and rejections over time per zone (with --sweep: the points and frontiers)')
+    .option('--sweep', "vary each policy's own knobs over a grid and report each policy's Pareto frontiers and how predictive compares")
     .option('--quiet', 'no progress on stderr')
     .action(async (opts: SimulateCliOptions) => {
       const policies: PolicyName[] =
@@ -153,6 +227,8 @@ export function registerSimulate(program: Command): void {
           dailyAmplitude: numberOption('--daily-amplitude', opts.dailyAmplitude),
           peakHourUtc: numberOption('--peak-hour', opts.peakHour),
           mix: opts.mix !== undefined ? parseMix(opts.mix) : undefined,
+          cpuRatio: numberOption('--cpu-ratio', opts.cpuRatio),
+          ramRatio: numberOption('--ram-ratio', opts.ramRatio),
           startDay: numberOption('--start-day', opts.startDay),
           trainDays: numberOption('--train-days', opts.trainDays),
           repartitionHours: numberOption('--repartition-hours', opts.repartitionHours),
@@ -164,6 +240,10 @@ export function registerSimulate(program: Command): void {
         if (err instanceof ScenarioError) throw usageError(err.message);
         throw err;
       }
+      if (opts.sweep) {
+        await runSweepCommand(scenario, policies, opts);
+        return;
+      }
       // loaded here, not at startup: the engine pulls in the forecaster (and tfjs), which
       // no other command and no bad-option error should pay for
       const { simulate, renderPlot } = await import('../../simulator/index.js');
@@ -173,10 +253,7 @@ export function registerSimulate(program: Command): void {
         // the comparison table ends with the reference bounds (simulator/bounds.ts); JSON keeps its shape
         result = await simulate({ scenario, policies, timeline: opts.plot !== undefined, onProgress: progress?.onProgress, bounds: opts.policy === 'all' && !opts.json });
       } catch (err) {
-        // the trace folder and the simulated window are input: name them as such
-        const msg = (err as Error).message;
-        if (/^--(trace|start-day|hours|initial-vms)/.test(msg)) throw usageError(msg);
-        throw err;
+        throw asInputError(err);
       } finally {
         progress?.done();
       }

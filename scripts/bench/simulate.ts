@@ -37,12 +37,12 @@ const overrideFlags = `${overrides.zoneCpuLimit ? ` --zone-cpu-limit ${overrides
 
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-const first = await simulate({ scenario: scenarioFor(seeds[0]), policies: ['static', 'reactive', 'predictive', 'oracle'], bounds: true });
+const first = await simulate({ scenario: scenarioFor(seeds[0]), policies: ['static', 'reactive', 'predictive', 'oracle', 'ratio'], bounds: true });
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 const more: SimulationResult[] = [];
-for (const seed of seeds.slice(1)) more.push(await simulate({ scenario: scenarioFor(seed), policies: ['static', 'reactive', 'predictive', 'oracle'], bounds: true }));
+for (const seed of seeds.slice(1)) more.push(await simulate({ scenario: scenarioFor(seed), policies: ['static', 'reactive', 'predictive', 'oracle', 'ratio'], bounds: true }));
 
 const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${process.platform}, load average ${loadavg()[0].toFixed(1)}`;
 const s = first.scenario as Record<string, unknown>;

@@ -3,9 +3,11 @@ import type { PolicyName } from '../scenario.js';
 import { oraclePolicy } from './oracle.js';
 import type { PolicySetup, ZonePolicy } from './policy.js';
 import { predictivePolicy } from './predictive.js';
+import { ratioPolicy } from './ratio.js';
 import { reactivePolicy } from './reactive.js';
 import { staticPolicy } from './static.js';
 
+export { ratioAdmits, ratioLimits } from './ratio.js';
 export { configFor, type PolicyContext, type PolicySetup, type ZonePolicy } from './policy.js';
 
 const POLICY_BUILDERS: Record<PolicyName, (setup: PolicySetup) => ZonePolicy> = {
@@ -13,6 +15,7 @@ const POLICY_BUILDERS: Record<PolicyName, (setup: PolicySetup) => ZonePolicy> = 
   reactive: reactivePolicy,
   predictive: predictivePolicy,
   oracle: oraclePolicy,
+  ratio: ratioPolicy,
 };
 
 export function policyFor(name: PolicyName, setup: PolicySetup): ZonePolicy {

@@ -27,7 +27,7 @@ t.test('same seed: identical JSON; another seed: different', async (t) => {
   t.equal(withoutSeconds(a.stdout), withoutSeconds(b.stdout), 'seed 3 twice: the same numbers');
   t.not(withoutSeconds(a.stdout), withoutSeconds(c.stdout), 'seed 4: other numbers');
   const records = JSON.parse(a.stdout) as Array<Record<string, unknown>>;
-  t.same(records.map((r) => r.policy), ['static', 'reactive', 'predictive', 'oracle'], '--policy all: an array, one object per policy');
+  t.same(records.map((r) => r.policy), ['static', 'reactive', 'predictive', 'oracle', 'ratio'], '--policy all: an array, one object per policy');
   for (const r of records) {
     for (const k of ['rejectionRate', 'sloViolation', 'slack', 'actionsPerVmDay', 'seconds']) t.type(r[k], 'number', `${r.policy}.${k}`);
     t.same(Object.keys(r.perClass as object), ['gold', 'silver', 'bronze', 'general']);
