@@ -24,6 +24,7 @@ import { registerSimulate } from './commands/simulate.js';
 import { registerTemplates } from './commands/templates.js';
 import { registerReconcile } from './commands/reconcile.js';
 import { registerBackup } from './commands/backup.js';
+import { registerDashboard } from './commands/dashboard.js';
 
 export function buildProgram(): Command {
   const program = new Command('virtzone')
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerBacktest(program);
   registerSimulate(program);
   registerBackup(program);
+  registerDashboard(program);
   registerCompletion(program); // reads the whole tree when run, so order does not matter
   return program;
 }

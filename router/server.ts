@@ -20,6 +20,7 @@ import { randomlySeededRng } from './overflow/rng.js';
 import { PlacementService } from './placement/service.js';
 import { actionRoutes } from './plugins/actions.js';
 import { auditRoutes } from './plugins/audit.js';
+import { dashboardRoutes } from './plugins/dashboard.js';
 import { healthRoutes } from './plugins/health.js';
 import { historyRoutes } from './plugins/history.js';
 import { metaRoutes } from './plugins/meta.js';
@@ -187,6 +188,7 @@ export async function buildServer(deps: RouterDeps): Promise<VirtzoneServer> {
   await app.register(auditRoutes, context);
   await app.register(healthRoutes, context);
   await app.register(metaRoutes, context);
+  await app.register(dashboardRoutes, context);
 
   const sweepMs = deps.sweepIntervalMs ?? 5000;
   if (sweepMs > 0) {

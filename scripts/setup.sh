@@ -13,6 +13,7 @@ DEB_PACKAGES=(
   prometheus                                     # promtool: the metrics and alert-rule tests
   zsh fish groff man-db                          # the completion and man-page tests
   polkitd dbus-daemon                            # the polkit rule test (a real polkitd on a private bus)
+  chromium                                       # the web dashboard's browser tests and benchmark (headless)
 )
 
 missing=()

@@ -43,6 +43,11 @@ const NEEDS: Record<string, Role> = {
   'GET /healthz': 'read',
   'GET /metrics': 'read',
   'GET /v1/openapi.json': 'read',
+  'GET /dashboard/': 'read',
+  'GET /dashboard/app.js': 'read',
+  'GET /dashboard/style.css': 'read',
+  'GET /dashboard/uplot.js': 'read',
+  'GET /dashboard/uplot.css': 'read',
 };
 
 const bearer = (role: Role) => ({ authorization: `Bearer ${TOKEN[role]}` });

@@ -41,6 +41,8 @@ function makeSource(dir: string): string {
   for (const f of ['virtzoned.service', 'virtzoned.example.yaml', 'virtzone.sysusers.conf', '50-virtzone.rules']) {
     copyFileSync(join(REPO, 'systemd', f), join(src, 'systemd', f));
   }
+  mkdirSync(join(src, 'dashboard'));
+  for (const f of ['index.html', 'app.js', 'style.css']) copyFileSync(join(REPO, 'dashboard', f), join(src, 'dashboard', f));
   mkdirSync(join(src, 'man'));
   for (const f of ['virtzone.1', 'virtzoned.8', 'virtzoned.yaml.5']) copyFileSync(join(REPO, 'man', f), join(src, 'man', f));
   return src;
@@ -82,7 +84,7 @@ t.test('install into a staging root, then uninstall (keeps config and state), th
 
   const pkg = join(root, 'opt/virtzone');
   for (const f of ['package.json', 'dist/daemon/bin/virtzoned.js', 'dist/cli/virtzone.js', 'build/Release/virtzone_libvirt.node',
-    'node_modules/dep-a/package.json', 'node_modules/dep-a/node_modules/dep-c/package.json', 'systemd/virtzoned.service', 'bin/virtzoned', 'bin/virtzone']) {
+    'node_modules/dep-a/package.json', 'node_modules/dep-a/node_modules/dep-c/package.json', 'systemd/virtzoned.service', 'dashboard/index.html', 'bin/virtzoned', 'bin/virtzone']) {
     t.ok(existsSync(join(pkg, f)), `package has ${f}`);
   }
   t.notOk(existsSync(join(pkg, 'node_modules/dev-b')), 'devDependencies are not installed');
